@@ -11,7 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { CodegenError } from "./codegen/errors.js";
 import { displayPath } from "./codegen/read.js";
-import { generateProtocolFiles, generateBundleFiles } from "./codegen/pipeline.js";
+import { SOURCES_MANIFEST, generateProtocolFiles, generateBundleFiles } from "./codegen/pipeline.js";
 
 const FIX_COMMAND = "npm run codegen";
 
@@ -56,8 +56,24 @@ async function check(files: Map<string, string>, outDir: string): Promise<number
   }
   console.error(`codegen:check: ${displayPath(outDir)} has drifted from schemas/ in ${drifted.length} file(s):`);
   for (const line of drifted.sort()) console.error(`  ${path.join(displayPath(outDir), line)}`);
+  const changedSources = await changedSchemaFiles(files.get(SOURCES_MANIFEST), outDir);
+  if (changedSources.length) console.error(`Schema files changed since the last codegen: ${changedSources.join(", ")}`);
   console.error(`Fix: run \`${FIX_COMMAND}\` and commit ${displayPath(outDir)}/.`);
   return 1;
+}
+
+async function changedSchemaFiles(expected: string | undefined, outDir: string): Promise<string[]> {
+  if (!expected) return [];
+  const sourcesOf = (text: string | undefined): Record<string, string> => {
+    try {
+      return (JSON.parse(text ?? "{}") as { sources?: Record<string, string> }).sources ?? {};
+    } catch {
+      return {};
+    }
+  };
+  const now = sourcesOf(expected);
+  const then = sourcesOf(await readFile(path.join(outDir, SOURCES_MANIFEST), "utf8").catch(() => undefined));
+  return [...new Set([...Object.keys(now), ...Object.keys(then)])].filter((f) => now[f] !== then[f]).sort();
 }
 
 async function writeAll(files: Map<string, string>, outDir: string, options: { removeStale: boolean }): Promise<void> {

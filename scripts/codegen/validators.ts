@@ -25,6 +25,11 @@ export interface ValidatorModuleInput {
   sourceOf: (name: string) => { file: string; pointer: string };
   /** Formats that are documentation only (e.g. Rust's `int64`) in third-party bundles. */
   annotationFormats?: string[];
+  /**
+   * Third-party bundles (Codex's own) are not written for Ajv's strictTypes/strictTuples rules;
+   * unknown keywords still fail.
+   */
+  thirdParty?: boolean;
 }
 
 export function generateValidatorModule(input: ValidatorModuleInput): string {
@@ -37,7 +42,10 @@ export function generateValidatorModule(input: ValidatorModuleInput): string {
     discriminator: true,
     // Shared types compile once and are called by reference instead of being inlined everywhere.
     inlineRefs: false,
-    code: { source: true, esm: true, lines: true, optimize: true },
+    // Our own modules are small and read by people: line breaks and Ajv's optimizer pass. A
+    // 700-definition third-party bundle compiles ~2x faster without them.
+    code: { source: true, esm: true, lines: !input.thirdParty, optimize: !input.thirdParty },
+    ...(input.thirdParty ? { strictTypes: false, strictTuples: false } : {}),
   };
   const ajv = input.dialect === "2020-12" ? new Ajv2020(options) : new Ajv(options);
   addFormats(ajv, ["date-time", "uri", "email"]);
