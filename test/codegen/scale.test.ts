@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codexFixture } from "../support/fixtures.js";
 import { run, runTsx } from "../support/run.js";
 
 /**
@@ -10,7 +11,7 @@ import { run, runTsx } from "../support/run.js";
  * `npm run bench`, not asserted here.)
  */
 const repo = path.resolve(".");
-const upstream = path.resolve("../shared/fixtures/upstream-codex/0.169.0/codex_app_server_protocol.v2.schemas.json");
+const upstream = codexFixture("upstream-codex/0.169.0/codex_app_server_protocol.v2.schemas.json");
 let dir: string;
 
 beforeAll(async () => {
@@ -62,7 +63,7 @@ describe("codegen on the upstream 0.169.0 bundle", () => {
   }, 120_000);
 
   it("runs under Node ESM and validates real 0.169.0 messages", async () => {
-    const transcript = readFileSync(path.resolve("../shared/fixtures/transcripts/handshake-apikey-logout.jsonl"), "utf8");
+    const transcript = readFileSync(codexFixture("transcripts/handshake-apikey-logout.jsonl"), "utf8");
     const readResult = transcript
       .split("\n")
       .filter(Boolean)

@@ -1,13 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { codexFixture } from "../support/fixtures.js";
 import { isKnownMethod, methods, validateJSONRPCMessage } from "../../src/protocol/index.js";
 
 /**
  * Every server→client message Codex 0.169.0 sent in the recorded sessions, for a method in our
  * table, must validate against our schemas: our contract describes what the reference emits.
  */
-const transcriptsDir = path.resolve("../shared/fixtures/transcripts");
+const transcriptsDir = codexFixture("transcripts");
 
 type Line = { dir: "c2s" | "s2c"; msg?: Record<string, unknown>; raw?: string };
 
