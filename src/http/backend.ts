@@ -1,0 +1,48 @@
+import { backendResponseValidators, createBackendClient } from "../../generated/http/backend.client.js";
+import type { UsagePayload } from "../../generated/http/backend.js";
+import { HttpError, sendValidated, type RevealableSecret } from "./request.js";
+
+export type { UsagePayload };
+
+export const USAGE_PATH = "/wham/usage";
+export const BACKEND_TIMEOUT_MS = 10_000;
+
+/** A 401 is an answer here, not an error: it starts 401 recovery. */
+export type UsageResult = { status: 200; usage: UsagePayload } | { status: 401 };
+
+export interface BackendRequestAuth {
+  bearer: RevealableSecret;
+  /** Sent as `ChatGPT-Account-Id` when known. */
+  accountId: string | null;
+}
+
+/** `{chatgpt_base_url}wham/usage` for messages (the base keeps its path, e.g. `/backend-api/`). */
+export function usageUrl(chatgptBaseUrl: string): string {
+  return `${chatgptBaseUrl.replace(/\/+$/, "")}${USAGE_PATH}`;
+}
+
+/** GET wham/usage with the bearer; the 200 body is validated against the backend OpenAPI schema. */
+export async function fetchUsage(
+  auth: BackendRequestAuth,
+  options: { chatgptBaseUrl: string; timeoutMs?: number; userAgent?: string },
+): Promise<UsageResult> {
+  const baseUrl = options.chatgptBaseUrl.replace(/\/+$/, "");
+  // A client per call: openapi-fetch captures globalThis.fetch when the client is created.
+  const client = createBackendClient({ baseUrl });
+  const headers: Record<string, string> = { Authorization: `Bearer ${auth.bearer.reveal()}`, Accept: "application/json" };
+  if (auth.accountId !== null) headers["ChatGPT-Account-Id"] = auth.accountId;
+  if (options.userAgent) headers["User-Agent"] = options.userAgent;
+  try {
+    const usage = await sendValidated<UsagePayload>({
+      operation: `GET ${USAGE_PATH}`,
+      validators: backendResponseValidators,
+      url: usageUrl(options.chatgptBaseUrl),
+      timeoutMs: options.timeoutMs ?? BACKEND_TIMEOUT_MS,
+      send: (signal) => client.GET(USAGE_PATH, { headers, parseAs: "text", signal }),
+    });
+    return { status: 200, usage };
+  } catch (error) {
+    if (error instanceof HttpError && error.code === "STATUS" && error.status === 401) return { status: 401 };
+    throw error;
+  }
+}
