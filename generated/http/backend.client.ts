@@ -18,5 +18,6 @@ export const backendResponseValidators: Record<string, Record<string, Validator<
   "GET /wham/usage": {
     "200": validateUsagePayload,
     "401": validateBackendError,
+    "403": validateBackendError,
   },
 };

@@ -84,8 +84,17 @@ export interface operations {
                     "application/json": components["schemas"]["UsagePayload"];
                 };
             };
-            /** @description The bearer is not (or no longer) valid. */
+            /** @description The bearer is not (or no longer) valid. Starts 401 recovery. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackendError"];
+                };
+            };
+            /** @description The bearer is valid but may not act for the `ChatGPT-Account-Id` sent. Not recoverable by a refresh. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
