@@ -184,7 +184,7 @@ function mergeViews(shared: ObjectView, branch: ObjectView): ObjectView {
   };
 }
 
-export function emptyShape(pointer: string): Shape {
+function emptyShape(pointer: string): Shape {
   return { pointer, any: false, nullPointer: null, scalars: new Map(), objects: [], arrays: [], opaque: [] };
 }
 
