@@ -1,5 +1,3 @@
-import type { Writable } from "node:stream";
-
 /**
  * Diagnostics for the server operator, on stderr. Callers pass messages that hold no secret: the
  * transport never quotes an input line, and auth errors carry only the contract's texts.
@@ -9,7 +7,7 @@ export interface Logger {
   error(message: string): void;
 }
 
-export function createStreamLogger(stream: Writable, prefix = "codex-auth app-server"): Logger {
+export function createStreamLogger(stream: NodeJS.WritableStream, prefix = "codex-auth app-server"): Logger {
   const write = (level: string, message: string) => {
     if (stream.writable) stream.write(`${prefix}: ${level}: ${message}\n`);
   };

@@ -1,4 +1,3 @@
-import type { Readable, Writable } from "node:stream";
 import type { Logger } from "./log.js";
 
 /** Lines longer than this are dropped unread (they may hold a secret, so they are never echoed). */
@@ -110,11 +109,11 @@ function kindOf(value: unknown): string {
  * (without its content) and skipped; the reader never writes to stdout.
  */
 export class MessageReader {
-  readonly #input: Readable;
+  readonly #input: NodeJS.ReadableStream;
   readonly #splitter: LineSplitter;
   #ended = false;
 
-  constructor(input: Readable, private readonly options: MessageReaderOptions) {
+  constructor(input: NodeJS.ReadableStream, private readonly options: MessageReaderOptions) {
     this.#input = input;
     const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.#splitter = new LineSplitter(
@@ -165,14 +164,14 @@ export class MessageReader {
  * serializes. Tracks backpressure so producers can wait, and can flush before exit.
  */
 export class MessageWriter {
-  readonly #output: Writable;
+  readonly #output: NodeJS.WritableStream;
   #unflushed = 0;
   #waiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
   #blocked = false;
   #broken = false;
 
-  constructor(output: Writable, private readonly log: Logger) {
+  constructor(output: NodeJS.WritableStream, private readonly log: Logger) {
     this.#output = output;
     output.on("drain", () => {
       this.#blocked = false;

@@ -1,0 +1,133 @@
+import type { AuthConfig } from "../auth/config.js";
+import type { AuthManager } from "../auth/manager.js";
+import { fetchUsage, usageUrl, type BackendRequestAuth, type UsageResult } from "../http/backend.js";
+import { Dispatcher } from "./dispatcher.js";
+import { ExternalTokenRefresher } from "./external-refresh.js";
+import { createHandlers } from "./handlers/index.js";
+import { currentAuthOrNull, type AccountDeps } from "./handlers/deps.js";
+import { describeHost, type HostInfo } from "./host.js";
+import { createStreamLogger, type Logger } from "./log.js";
+import { PendingLogins, unavailableLoginFlows, type LoginFlows } from "./logins.js";
+import { ServerRequestBroker } from "./server-requests.js";
+import { Session } from "./session.js";
+import { MessageReader, MessageWriter } from "./transport.js";
+
+export interface AppServerOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  /** Diagnostics (never a secret). */
+  errorOutput: NodeJS.WritableStream;
+  auth: AuthManager;
+  config: AuthConfig;
+  codexHome: string;
+  /** Our version, reported in the user agent. */
+  version: string;
+  /** Managed ChatGPT login flows; until they land, both refuse to start. */
+  loginFlows?: LoginFlows;
+  /** Wait for answers to server→client requests (default 10 s). */
+  serverRequestTimeoutMs?: number;
+  /** Input lines longer than this are dropped (default 1 MiB). */
+  maxLineBytes?: number;
+  /** Login flows are abandoned after this long (default 10 min). */
+  loginTimeoutMs?: number;
+  host?: HostInfo;
+  /** The backend usage call (default: GET {chatgpt_base_url}wham/usage). */
+  fetchUsage?: (auth: BackendRequestAuth) => Promise<UsageResult>;
+  log?: Logger;
+}
+
+export interface AppServer {
+  /** Serves until the input ends, then finishes in-flight work and flushes the output. */
+  run(): Promise<void>;
+  /** Parent-app refresh requests sent so far (diagnostics). */
+  readonly externalRefreshRequests: number;
+}
+
+/** Past this many queued requests the server stops reading input until the queue drains. */
+const PAUSE_BACKLOG = 1024;
+const RESUME_BACKLOG = 256;
+
+/** Methods that wait on the backend (and maybe on the client for a token refresh) outside the queue. */
+const CONCURRENT_METHODS: ReadonlySet<string> = new Set(["account/rateLimits/read"]);
+
+/** Wires transport, dispatch and handlers for one stdio connection. */
+export function createAppServer(options: AppServerOptions): AppServer {
+  const log = options.log ?? createStreamLogger(options.errorOutput);
+  const writer = new MessageWriter(options.output, log);
+  const send = (message: object) => writer.write(message);
+  const session = new Session({ version: options.version, codexHome: options.codexHome, host: options.host ?? describeHost(), log, send });
+  const serverRequests = new ServerRequestBroker({ send, log, ...(options.serverRequestTimeoutMs !== undefined ? { timeoutMs: options.serverRequestTimeoutMs } : {}) });
+  const refresher = new ExternalTokenRefresher(options.auth, serverRequests);
+  options.auth.setExternalRefreshStep(refresher);
+
+  const logins = new PendingLogins({
+    notifyCompleted: (completed) => session.notify("account/login/completed", completed),
+    onSucceeded: async () => {
+      const auth = await currentAuthOrNull({ auth: options.auth, log });
+      session.notify("account/updated", { authMode: auth?.mode ?? null, planType: auth?.planType ?? null });
+    },
+    ...(options.loginTimeoutMs !== undefined ? { timeoutMs: options.loginTimeoutMs } : {}),
+  });
+
+  const deps: AccountDeps = {
+    auth: options.auth,
+    config: options.config,
+    session,
+    logins,
+    flows: options.loginFlows ?? unavailableLoginFlows,
+    log,
+    fetchUsage:
+      options.fetchUsage ??
+      ((auth) => fetchUsage(auth, { chatgptBaseUrl: options.config.chatgptBaseUrl, ...(session.userAgent ? { userAgent: session.userAgent } : {}) })),
+    usageUrl: usageUrl(options.config.chatgptBaseUrl),
+  };
+
+  let reader: MessageReader | null = null;
+  let paused = false;
+  const dispatcher = new Dispatcher({
+    session,
+    handlers: createHandlers(deps),
+    serverRequests,
+    log,
+    send,
+    whenWritable: () => writer.whenWritable(),
+    concurrentMethods: CONCURRENT_METHODS,
+    onBacklog(queued) {
+      if (!paused && queued >= PAUSE_BACKLOG) {
+        paused = true;
+        reader?.pause();
+      } else if (paused && queued <= RESUME_BACKLOG) {
+        paused = false;
+        reader?.resume();
+      }
+    },
+  });
+
+  return {
+    get externalRefreshRequests() {
+      return refresher.requestsSent;
+    },
+    run() {
+      return new Promise<void>((resolve) => {
+        reader = new MessageReader(options.input, {
+          log,
+          ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+          onMessage: (message) => dispatcher.dispatch(message),
+          onEnd: () => {
+            // Nobody can answer a server request any more: fail those now rather than at the timeout.
+            serverRequests.close();
+            void dispatcher
+              .idle()
+              .then(() => {
+                logins.shutdown();
+                options.auth.setExternalRefreshStep(null);
+                return writer.flush();
+              })
+              .then(resolve);
+          },
+        });
+        reader.start();
+      });
+    },
+  };
+}
