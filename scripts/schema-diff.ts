@@ -139,14 +139,14 @@ async function runCheck(options: CheckOptions): Promise<Report> {
     if (git(root, ["rev-parse", "--verify", "--quiet", `${baseline.ref}^{commit}`]) === undefined) {
       throw new CompatError("COMPAT_BASELINE_UNAVAILABLE", `git ref "${baseline.ref}" does not exist`);
     }
-    oldLabel = `git ${baseline.ref}`;
+    oldLabel = `git ${/^[0-9a-f]{40}$/.test(baseline.ref) ? baseline.ref.slice(0, 12) : baseline.ref}`;
     notes.push(`baseline: ${baseline.reason}`);
     const scratch = mkdtempSync(path.join(tmpdir(), "schema-check-"));
     try {
       const folder = materialise(root, baseline.ref, protocolPath, scratch);
       if (!existsSync(path.join(folder, "methods.json"))) {
-        notes.push(`no baseline: ${protocolPath}/ does not exist at ${baseline.ref}; nothing to compare, the check passes`);
-        return buildReport({ oldLabel, newLabel, notes, result: NO_CHANGES, allowlist: applyAllowlist([], allowlist) });
+        notes.push(`no baseline: ${protocolPath}/ does not exist at ${oldLabel}; nothing to compare, the check passes`);
+        return buildReport({ oldLabel: "(none)", newLabel, notes, result: NO_CHANGES, allowlist: applyAllowlist([], allowlist) });
       }
       oldBundle = await bundleFolder(folder);
     } finally {

@@ -74,10 +74,6 @@ function typeLabel(kind: string, bucket?: ScalarBucket): string {
   return kind === "number" && bucket?.integerOnly ? "integer" : kind;
 }
 
-function show(value: unknown): string {
-  return JSON.stringify(value);
-}
-
 export class Comparer {
   readonly units = new Map<string, Unit>();
   private unit: Unit | undefined;
@@ -365,7 +361,7 @@ export class Comparer {
       const to = keyword === "uniqueItems" ? after[keyword] === true || undefined : after[keyword];
       if (canonicalJson(from) === canonicalJson(to)) continue;
       const pointer = to === undefined ? newLoc.pointer : childPointer(newLoc.pointer, keyword);
-      const text = `${keyword} ${from === undefined ? "(none)" : show(from)} → ${to === undefined ? "(none)" : show(to)}`;
+      const text = `${keyword} ${from === undefined ? "(none)" : JSON.stringify(from)} → ${to === undefined ? "(none)" : JSON.stringify(to)}`;
       const details = { keyword, from: from ?? null, to: to ?? null };
       let tightened: boolean | undefined;
       if (from === undefined) tightened = true;

@@ -154,23 +154,25 @@ function readMethodTable(
       return bad('"experimentalVariants" must be an array of strings');
     }
     const key = methodKey(direction, kind, method);
-    const typeLoc = (name: string, role: string): SchemaLoc => {
-      const at = names.get(name);
-      if (at === undefined) return bad(`names ${role} type "${name}", which is not in "definitions"`);
-      return { node: resolvePointer(root, at), pointer: at };
+    const known = (name: string, role: string): string => {
+      if (!names.has(name)) bad(`names ${role} type "${name}", which is not in "definitions"`);
+      return name;
     };
-    // An absent params is best described by the wire schema of its union member, when there is one.
-    const params_: SchemaLoc =
-      typeof params === "string" ? typeLoc(params, "params") : (unionMembers.get(key)?.params ?? { node: { type: "null" }, pointer });
+    const paramsName = typeof params === "string" ? known(params, "params") : null;
+    const paramsPointer = paramsName === null ? undefined : names.get(paramsName)!;
     methods.set(key, {
       key,
       method,
       kind,
       direction,
       pointer,
-      params: params_,
-      paramsName: typeof params === "string" ? params : null,
-      declaredResult: typeof result === "string" ? (names.has(result) ? result : bad(`names result type "${result}", which is not in "definitions"`)) : null,
+      // An absent params is best described by the wire schema of its union member, when there is one.
+      params:
+        paramsPointer !== undefined
+          ? { node: resolvePointer(root, paramsPointer), pointer: paramsPointer }
+          : (unionMembers.get(key)?.params ?? { node: { type: "null" }, pointer }),
+      paramsName,
+      declaredResult: typeof result === "string" ? known(result, "result") : null,
       experimental: experimental === true,
       experimentalVariants: (experimentalVariants as string[] | undefined) ?? [],
     });

@@ -232,7 +232,7 @@ function collect(root: unknown, loc: SchemaLoc, shape: Shape, expanding: Set<str
     if (node.type === undefined) {
       // Without `type` beside the union, non-object branches are accepted as they are.
       if (inner.nullPointer !== null) shape.nullPointer ??= inner.nullPointer;
-      for (const [kind, found] of inner.scalars) if (!shape.scalars.has(kind)) shape.scalars.set(kind, found);
+      for (const [kind, found] of inner.scalars) mergeBucket(shape, kind, found);
       shape.arrays.push(...inner.arrays);
       shape.opaque.push(...inner.opaque);
     }
@@ -270,6 +270,18 @@ function bucket(shape: Shape, kind: ScalarKind, pointer: string, integerOnly: bo
     shape.scalars.set(kind, found);
   }
   return found;
+}
+
+function mergeBucket(shape: Shape, kind: ScalarKind, from: ScalarBucket): void {
+  const into = shape.scalars.get(kind);
+  if (into === undefined) {
+    shape.scalars.set(kind, from);
+    return;
+  }
+  into.integerOnly &&= from.integerOnly;
+  into.constraintNodes.push(...from.constraintNodes);
+  if (into.values === null || from.values === null) into.values = null;
+  else for (const [value, pointer] of from.values) if (!into.values.has(value)) into.values.set(value, pointer);
 }
 
 function addFreeScalar(shape: Shape, kind: ScalarKind, pointer: string, loc: SchemaLoc, integerOnly: boolean): void {

@@ -47,6 +47,7 @@ const cases: Case[] = [
   { name: "required field removed, s2c", direction: S2C, old: obj({ a: str, b: str }, { required: ["a"] }), new: obj({ b: str }), expected: [{ rule: "field-removed", severity: "breaking", pointer: `${S}/properties/a` }] },
   { name: "optional field removed, s2c", direction: S2C, old: obj({ a: str, b: str }), new: obj({ b: str }), expected: [{ rule: "field-removed", severity: "non-breaking", pointer: `${S}/properties/a` }] },
   { name: "field removed from a closed object, c2s", direction: C2S, old: obj({ a: str, b: str }, { additionalProperties: false }), new: obj({ b: str }, { additionalProperties: false }), expected: [{ rule: "field-removed", severity: "breaking", pointer: `${S}/properties/a` }] },
+  { name: "required field removed from a closed object, s2c", direction: S2C, old: obj({ a: str }, { required: ["a"], additionalProperties: false }), new: obj({}, { additionalProperties: false }), expected: [{ rule: "field-removed", severity: "breaking", pointer: `${S}/properties/a` }] },
   { name: "field removed from an open object, c2s", direction: C2S, old: obj({ a: str, b: str }, { required: ["a"] }), new: obj({ b: str }), expected: [{ rule: "field-removed", severity: "non-breaking", pointer: `${S}/properties/a` }] },
   // field-added
   { name: "optional field added to an open object, s2c", direction: S2C, old: obj({ a: str }), new: obj({ a: str, b: str }), expected: [{ rule: "field-added", severity: "non-breaking", pointer: `${S}/properties/b` }] },
@@ -369,6 +370,8 @@ describe("upstream layout (no x-methods)", () => {
 
   it("rejects what is not a bundle, and refs that do not resolve, with a code", () => {
     expect(() => diffBundles({ hello: 1 }, upstream(v2([])))).toThrow(expect.objectContaining({ code: "COMPAT_INPUT_INVALID" }));
+    const badTable = { definitions: {}, "x-methods": [{ method: "a", direction: "sideways", kind: "request", params: null, result: null, experimental: false }] };
+    expect(() => diffBundles(badTable, badTable)).toThrow(expect.objectContaining({ code: "COMPAT_INPUT_INVALID", message: expect.stringContaining("/x-methods/0") }));
     const broken = upstream(v2(["apikey"], { AccountUpdatedNotification: obj({ authMode: { $ref: "#/definitions/v2/Missing" } }) }));
     expect(() => diffBundles(upstream(v2(["apikey"])), broken)).toThrow(expect.objectContaining({ code: "COMPAT_REF_UNRESOLVED" }));
   });
