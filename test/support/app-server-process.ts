@@ -1,0 +1,215 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/index.js";
+
+/**
+ * Spawning the real, compiled server (`node dist/src/cli/main.js app-server`) for e2e tests.
+ * `npm test` builds first; run `npm run build` before running these files alone.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const MAIN = path.join(ROOT, "dist/src/cli/main.js");
+const COMMAND_MODULE = path.join(ROOT, "dist/src/cli/commands/app-server.js");
+const RUN_MODULE = path.join(ROOT, "dist/src/cli/run.js");
+
+/** The argv that starts `codex-auth app-server` from dist/, before the server's own args. */
+export function appServerArgv(): { command: string; args: string[] } {
+  if (!existsSync(COMMAND_MODULE)) throw new Error(`${COMMAND_MODULE} is missing: run \`npm run build\` first`);
+  if (existsSync(RUN_MODULE) && readFileSync(RUN_MODULE, "utf8").includes("commands/app-server.js")) {
+    return { command: process.execPath, args: [MAIN, "app-server"] };
+  }
+  // The CLI entry does not route `app-server` yet: run the compiled command module directly,
+  // with the same `-c` handling as main.
+  const script = [
+    `import { runAppServerCommand } from ${JSON.stringify(pathToFileUrl(COMMAND_MODULE))};`,
+    "const argv = process.argv.slice(1); const overrides = []; const rest = [];",
+    "for (let i = 0; i < argv.length; i++) { if (argv[i] === '-c') overrides.push(argv[++i]); else rest.push(argv[i]); }",
+    "process.exitCode = await runAppServerCommand(rest, { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, configOverrides: overrides });",
+  ].join("\n");
+  return { command: process.execPath, args: ["--input-type=module", "-e", script, "--"] };
+}
+
+function pathToFileUrl(file: string): string {
+  return new URL(`file://${file}`).href;
+}
+
+export interface TempCodexHome {
+  dir: string;
+  remove(): void;
+}
+
+export function tempCodexHome(): TempCodexHome {
+  const dir = mkdtempSync(path.join(tmpdir(), "codex-auth-app-server-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface ServerLaunch {
+  /** Extra environment (CODEX_HOME is set to a fresh temp dir unless given). */
+  env?: Record<string, string | undefined>;
+  /** `-c key=value` pairs (without the `-c`). */
+  config?: string[];
+  /** Extra args after `app-server`. */
+  args?: string[];
+}
+
+function launchEnv(launch: ServerLaunch, home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CODEX_HOME: home };
+  // The test runner's own credentials must not leak into the server under test.
+  for (const name of ["CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL"]) delete env[name];
+  for (const [key, value] of Object.entries(launch.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+function launchArgs(launch: ServerLaunch): { command: string; args: string[] } {
+  const { command, args } = appServerArgv();
+  return { command, args: [...args, ...(launch.config ?? []).flatMap((pair) => ["-c", pair]), ...(launch.args ?? [])] };
+}
+
+/** A spawned server behind the typed client, with its raw stdout and stderr recorded. */
+export interface SpawnedAppServer {
+  client: AppServerClient;
+  home: TempCodexHome;
+  /** Everything the server wrote to stdout / stderr so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Closes stdin, waits for exit, removes the temp home; returns the exit status. */
+  close(): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null>;
+}
+
+export function spawnAppServer(launch: ServerLaunch = {}, clientOptions: SpawnAppServerOptions = {}): SpawnedAppServer {
+  const home = tempCodexHome();
+  let stderr = "";
+  let stdout = "";
+  const { command, args } = launchArgs(launch);
+  const client = AppServerClient.spawn(command, args, {
+    env: launchEnv(launch, launch.env?.CODEX_HOME ?? home.dir),
+    stderr: (text) => (stderr += text),
+    ...clientOptions,
+  });
+  client.child!.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  return {
+    client,
+    home,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async close() {
+      try {
+        return await client.close();
+      } finally {
+        home.remove();
+      }
+    },
+  };
+}
+
+/**
+ * A spawned server driven line by line, for what a typed client would never send (garbage,
+ * oversized lines, wrong types) and for transcripts.
+ */
+export class RawAppServer {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly home: TempCodexHome;
+  readonly lines: string[] = [];
+  #stdout = "";
+  #stderr = "";
+  #consumed = 0;
+  #waiters: Array<() => void> = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(launch: ServerLaunch = {}) {
+    this.home = tempCodexHome();
+    const { command, args } = launchArgs(launch);
+    this.child = spawn(command, args, { env: launchEnv(launch, launch.env?.CODEX_HOME ?? this.home.dir), stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdin.on("error", () => {});
+    let partial = "";
+    this.child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      this.#stdout += text;
+      partial += text;
+      let newline: number;
+      while ((newline = partial.indexOf("\n")) >= 0) {
+        this.lines.push(partial.slice(0, newline));
+        partial = partial.slice(newline + 1);
+      }
+      this.#wake();
+    });
+    this.child.stderr.setEncoding("utf8").on("data", (text: string) => (this.#stderr += text));
+    this.exited = new Promise((resolve) => this.child.on("close", (code, signal) => resolve({ code, signal })));
+    void this.exited.then(() => this.#wake());
+  }
+
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  /** Writes a message (serialized) or a raw string, followed by a newline. */
+  send(message: unknown): void {
+    this.child.stdin.write(`${typeof message === "string" ? message : JSON.stringify(message)}\n`);
+  }
+
+  writeRaw(text: string | Buffer): void {
+    this.child.stdin.write(text);
+  }
+
+  /** The next unread output line, parsed. Fails if the server exits first. */
+  async next(timeoutMs = 20_000): Promise<Record<string, unknown>> {
+    const line = await this.nextLine(timeoutMs);
+    return JSON.parse(line) as Record<string, unknown>;
+  }
+
+  async nextLine(timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#consumed >= this.lines.length) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.#consumed >= this.lines.length) throw new Error(`server exited (${this.child.exitCode}); stderr:\n${this.#stderr}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no output line within ${timeoutMs} ms; stderr:\n${this.#stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.lines[this.#consumed++]!;
+  }
+
+  /** Sends a request and returns the next message (the caller knows nothing else is in flight). */
+  async call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.send(message);
+    return this.next();
+  }
+
+  /** Closes stdin and waits for the exit. */
+  async close(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+      this.home.remove();
+    }
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+}
+
+export const initializeMessage = (id: number | string = 1, capabilities?: Record<string, unknown>) => ({
+  id,
+  method: "initialize",
+  params: { clientInfo: { name: "e2e", version: "0.0.1" }, ...(capabilities ? { capabilities } : {}) },
+});
