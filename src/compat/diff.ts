@@ -4,7 +4,7 @@
  */
 import { Comparer, type BundleSide, type RawFinding } from "./compare.js";
 import { loadBundle, pairResults, type BundleMethod, type SchemaLoc } from "./load.js";
-import { severityOf, type Direction, type RuleId, type Severity } from "./rules.js";
+import { directionArrow, severityOf, type Direction, type RuleId, type Severity } from "./rules.js";
 
 export interface Finding {
   rule: RuleId;
@@ -60,10 +60,6 @@ function opposite(direction: Direction): Direction {
   return direction === "clientToServer" ? "serverToClient" : "clientToServer";
 }
 
-function arrow(direction: Direction): string {
-  return direction === "clientToServer" ? "client→server" : "server→client";
-}
-
 function methodFinding(rule: "method-removed" | "method-added", bundle: BundleSide, method: BundleMethod): Finding {
   const removed = rule === "method-removed";
   const experimental = removed && method.experimental;
@@ -77,7 +73,7 @@ function methodFinding(rule: "method-removed" | "method-added", bundle: BundleSi
     methods: [method.method],
     pointer: method.pointer,
     bundle,
-    message: `${arrow(method.direction)} ${method.kind} "${method.method}" ${removed ? "removed" : "added"}${experimental ? " (it was experimental)" : ""}`,
+    message: `${directionArrow(method.direction)} ${method.kind} "${method.method}" ${removed ? "removed" : "added"}${experimental ? " (it was experimental)" : ""}`,
     details,
   };
 }
@@ -100,9 +96,12 @@ export function diffBundles(oldJson: unknown, newJson: unknown, options: { oldLa
   for (const key of keys) {
     const before = oldBundle.methods.get(key);
     const after = newBundle.methods.get(key);
-    if (before === undefined && after !== undefined) direct.push(methodFinding("method-added", "new", after));
-    if (before === undefined || after === undefined) {
-      if (before !== undefined) direct.push(methodFinding("method-removed", "old", before));
+    if (before === undefined) {
+      direct.push(methodFinding("method-added", "new", after!));
+      continue;
+    }
+    if (after === undefined) {
+      direct.push(methodFinding("method-removed", "old", before));
       continue;
     }
     methodsCompared++;

@@ -1,7 +1,7 @@
 /** What `schema:diff` and `schema:check` print: text for people, one JSON object for machines. */
 import type { AllowlistOutcome, CheckedFinding, StaleEntry } from "./allowlist.js";
 import { TYPE_ONLY, type DiffResult } from "./diff.js";
-import { whoBreaks, type Direction, type Effect } from "./rules.js";
+import { directionArrow, whoBreaks, type Effect } from "./rules.js";
 
 export interface ReportSummary {
   breaking: number;
@@ -73,10 +73,6 @@ function palette(color: boolean): Palette {
   return { red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
 }
 
-function arrow(direction: Direction): string {
-  return direction === "clientToServer" ? "client→server" : "server→client";
-}
-
 function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }
@@ -104,7 +100,7 @@ export function renderText(report: Report, options: { color: boolean }): string 
     for (const finding of [...findings].sort((a, b) => rank(a) - rank(b))) {
       const marker =
         finding.severity !== "breaking" ? c.dim("· info    ") : finding.allowlisted ? c.yellow("✓ allowed ") : c.red("✖ BREAKING");
-      lines.push(`  ${marker} ${finding.rule}  ${c.dim(arrow(finding.direction))}  ${finding.message}`);
+      lines.push(`  ${marker} ${finding.rule}  ${c.dim(directionArrow(finding.direction))}  ${finding.message}`);
       if (finding.severity !== "breaking") continue;
       lines.push(c.dim(`             ${finding.pointer} (${finding.bundle} bundle): ${whoBreaks(finding.details.effect as Effect, finding.direction)}`));
       const others = finding.methods.filter((m) => m !== finding.method);

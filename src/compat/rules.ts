@@ -100,3 +100,7 @@ export function whoBreaks(effect: Effect, direction: Direction): string {
   if (effect === "narrow" && direction === "clientToServer") return "old clients may send values the server now rejects";
   return "old clients keep working";
 }
+
+export function directionArrow(direction: Direction): string {
+  return direction === "clientToServer" ? "client→server" : "server→client";
+}
