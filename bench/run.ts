@@ -9,6 +9,7 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import type { BenchRow } from "./measure.js";
 import { benchCodegen } from "./suites/codegen.js";
+import { benchCompat } from "./suites/compat.js";
 import { benchValidators } from "./suites/validators.js";
 
 type Suite = { name: string; run: (tmp: string) => Promise<BenchRow[]> | BenchRow[] };
@@ -16,6 +17,7 @@ type Suite = { name: string; run: (tmp: string) => Promise<BenchRow[]> | BenchRo
 const suites: Suite[] = [
   { name: "validators", run: () => benchValidators() },
   { name: "codegen", run: (tmp) => benchCodegen(tmp) },
+  { name: "compat", run: () => benchCompat() },
 ];
 
 function format(row: BenchRow): string[] {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const REPO = path.resolve(import.meta.dirname, "../..");
 const TSX = path.join(REPO, "node_modules/.bin/tsx");
 const SCRIPT = path.join(REPO, "scripts/schema-diff.ts");
-const UPSTREAM = path.resolve(REPO, "../shared/fixtures/upstream-codex");
+const UPSTREAM = path.join(REPO, "test/fixtures/codex/upstream-codex");
 const DRAFT_07 = "http://json-schema.org/draft-07/schema#";
 
 interface Run {

@@ -7,8 +7,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { diffBundles, type DiffResult, type Finding } from "../../src/compat/index.js";
+import { codexFixture } from "../support/fixtures.js";
 
-const UPSTREAM = path.resolve(import.meta.dirname, "../../../shared/fixtures/upstream-codex");
+const UPSTREAM = codexFixture("upstream-codex");
 const read = (version: string, file: string): unknown => JSON.parse(readFileSync(path.join(UPSTREAM, version, file), "utf8"));
 
 function pick(result: DiffResult, where: Partial<Finding>): Finding[] {
