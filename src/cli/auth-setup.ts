@@ -1,0 +1,42 @@
+import { resolveCodexHome } from "../auth/codex-home.js";
+import { loadAuthConfig, type AuthConfig } from "../auth/config.js";
+import { isAuthError } from "../auth/errors.js";
+import { AuthManager } from "../auth/manager.js";
+import { writeLine, type CliContext } from "./context.js";
+
+export interface CliAuthSetup {
+  codexHome: string;
+  config: AuthConfig;
+  manager: AuthManager;
+}
+
+/**
+ * CODEX_HOME, config.toml with the `-c` overrides, and an AuthManager. Failures are printed with
+ * Codex's prefixes (`Error parsing -c overrides:` / `Error loading configuration:`); the result is
+ * then the exit code and message.
+ */
+export interface CliSetupFailure {
+  exitCode: number;
+  /** The printed message without its prefix. */
+  message: string;
+}
+
+export async function openCliAuth(ctx: CliContext, options: { enableCodexApiKeyEnv: boolean }): Promise<CliAuthSetup | CliSetupFailure> {
+  let codexHome: string;
+  let config: AuthConfig;
+  try {
+    codexHome = resolveCodexHome(ctx.env);
+    config = await loadAuthConfig(codexHome, ctx.configOverrides);
+  } catch (error) {
+    const prefix = isAuthError(error, "CONFIG_OVERRIDE_INVALID") ? "Error parsing -c overrides" : "Error loading configuration";
+    const message = errorMessage(error);
+    writeLine(ctx.stderr, `${prefix}: ${message}`);
+    return { exitCode: 1, message };
+  }
+  const manager = await AuthManager.create({ codexHome, config, env: ctx.env, enableCodexApiKeyEnv: options.enableCodexApiKeyEnv });
+  return { codexHome, config, manager };
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

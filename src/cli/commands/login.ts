@@ -1,0 +1,85 @@
+import { isAuthError } from "../../auth/errors.js";
+import { assertChatgptLoginAllowed } from "../../auth/policy.js";
+import { displayArgument, parseFlags, usageError } from "../args.js";
+import { errorMessage, openCliAuth } from "../auth-setup.js";
+import { writeLine, type CliContext } from "../context.js";
+import { LOGIN_HELP, USAGE } from "../help.js";
+import { readStdinSecret } from "../io.js";
+
+const FLAGS = {
+  "with-api-key": { type: "boolean" },
+  "with-access-token": { type: "boolean" },
+  "device-auth": { type: "boolean" },
+  "api-key": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** `codex-auth login [--with-api-key | --with-access-token | --device-auth]`, dispatched in Codex's order. */
+export async function runLoginCommand(args: readonly string[], ctx: CliContext): Promise<number> {
+  // The deprecated `--api-key <KEY>` may carry a key: answer before parsing so it is never echoed.
+  if (args.some((arg) => arg === "--api-key" || arg.startsWith("--api-key="))) {
+    writeLine(ctx.stderr, "The --api-key flag is no longer supported. Pipe the key instead, e.g. `printenv OPENAI_API_KEY | codex-auth login --with-api-key`.");
+    return 1;
+  }
+  const parsed = parseFlags(args, FLAGS, USAGE.login, ctx);
+  if (typeof parsed === "number") return parsed;
+  const { values, positionals } = parsed;
+  if (values.help) {
+    ctx.stdout.write(LOGIN_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) return usageError(ctx, `unexpected argument '${displayArgument(positionals[0] as string)}' found`, USAGE.login);
+
+  if (values["with-api-key"] && values["with-access-token"]) {
+    writeLine(ctx.stderr, "Choose one login credential source: --with-api-key or --with-access-token.");
+    return 1;
+  }
+  if (values["device-auth"]) return chatgptLoginUnavailable(ctx, "Error logging in with device code");
+  if (values["with-api-key"]) return loginWithApiKey(ctx);
+  if (values["with-access-token"]) return loginWithAccessToken(ctx);
+  return chatgptLoginUnavailable(ctx, "Error logging in");
+}
+
+async function loginWithApiKey(ctx: CliContext): Promise<number> {
+  const key = await readStdinSecret("apiKey", ctx);
+  if (typeof key === "number") return key;
+  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false });
+  if ("exitCode" in setup) return setup.exitCode;
+  try {
+    await setup.manager.loginWithApiKey(key);
+  } catch (error) {
+    writeLine(ctx.stderr, isAuthError(error, "LOGIN_METHOD_DISABLED") ? error.message : `Error logging in: ${errorMessage(error)}`);
+    return 1;
+  }
+  writeLine(ctx.stderr, "API key saved. Authentication is checked when you send a request.");
+  return 0;
+}
+
+async function loginWithAccessToken(ctx: CliContext): Promise<number> {
+  const token = await readStdinSecret("accessToken", ctx);
+  if (typeof token === "number") return token;
+  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false });
+  if ("exitCode" in setup) return setup.exitCode;
+  try {
+    await setup.manager.loginWithAccessToken(token);
+  } catch (error) {
+    writeLine(ctx.stderr, isAuthError(error, "LOGIN_METHOD_DISABLED") ? error.message : `Error logging in with access token: ${errorMessage(error)}`);
+    return 1;
+  }
+  writeLine(ctx.stderr, "Successfully logged in");
+  return 0;
+}
+
+/** Browser and device-code login belong to the ChatGPT login issue; the forced-method gate already applies. */
+async function chatgptLoginUnavailable(ctx: CliContext, prefix: string): Promise<number> {
+  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false });
+  if ("exitCode" in setup) return setup.exitCode;
+  try {
+    assertChatgptLoginAllowed(setup.config);
+  } catch (error) {
+    writeLine(ctx.stderr, errorMessage(error));
+    return 1;
+  }
+  writeLine(ctx.stderr, `${prefix}: ChatGPT login is not available in this build yet; use --with-api-key or --with-access-token`);
+  return 1;
+}

@@ -1,0 +1,40 @@
+import { Secret } from "../auth/secret.js";
+import { writeLine, type CliContext } from "./context.js";
+
+export type StdinSecretKind = "apiKey" | "accessToken";
+
+const TEXTS: Record<StdinSecretKind, { flag: string; what: string; envVar: string }> = {
+  apiKey: { flag: "--with-api-key", what: "API key", envVar: "OPENAI_API_KEY" },
+  accessToken: { flag: "--with-access-token", what: "access token", envVar: "CODEX_ACCESS_TOKEN" },
+};
+
+/**
+ * Codex's `read_stdin_secret`: refuse an interactive terminal (a secret typed there would echo and
+ * land in shell history habits), announce the read, read to EOF, trim, refuse empty. Returns the
+ * secret wrapped at once, or the exit code after printing the message.
+ */
+export async function readStdinSecret(kind: StdinSecretKind, ctx: CliContext): Promise<Secret | number> {
+  const { flag, what, envVar } = TEXTS[kind];
+  if (ctx.stdin.isTTY) {
+    writeLine(ctx.stderr, `${flag} expects the ${what} on stdin. Try piping it, e.g. \`printenv ${envVar} | codex-auth login ${flag}\`.`);
+    return 1;
+  }
+  writeLine(ctx.stderr, `Reading ${what} from stdin...`);
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of ctx.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
+  } catch (error) {
+    writeLine(ctx.stderr, `Failed to read stdin: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  const raw = Buffer.concat(chunks);
+  const value = raw.toString("utf8").trim();
+  // Do not leave the secret's bytes lying in buffers longer than needed.
+  raw.fill(0);
+  for (const chunk of chunks) chunk.fill(0);
+  if (value.length === 0) {
+    writeLine(ctx.stderr, `No ${what} provided via stdin.`);
+    return 1;
+  }
+  return new Secret(value);
+}

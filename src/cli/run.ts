@@ -1,0 +1,65 @@
+/**
+ * Command dispatch for `codex-auth`: global `-c key=value` overrides, then one lazily imported
+ * module per command, so `login status` loads only the auth core it needs (no HTTP client, TOML
+ * parser, keyring binding or protocol validators unless they are actually used).
+ */
+import { displayArgument, extractConfigOverrides, usageError } from "./args.js";
+import { writeLine, type CliContext } from "./context.js";
+import { LOGIN_HELP, LOGIN_STATUS_HELP, LOGOUT_HELP, ROOT_HELP, USAGE } from "./help.js";
+
+export async function runCli(argv: readonly string[], base: Omit<CliContext, "configOverrides">): Promise<number> {
+  const extracted = extractConfigOverrides(argv);
+  const ctx0: CliContext = { ...base, configOverrides: [] };
+  if ("missingValue" in extracted) {
+    return usageError(ctx0, "a value is required for '--config <key=value>' but none was supplied", USAGE.root);
+  }
+  const ctx: CliContext = { ...base, configOverrides: extracted.overrides };
+  const [command, ...args] = extracted.rest;
+
+  switch (command) {
+    case undefined:
+      base.stderr.write(ROOT_HELP);
+      return 2;
+    case "-h":
+    case "--help":
+      base.stdout.write(ROOT_HELP);
+      return 0;
+    case "-V":
+    case "--version":
+      writeLine(base.stdout, `codex-auth ${await packageVersion()}`);
+      return 0;
+    case "help":
+      return printHelpFor(args, ctx);
+    case "login":
+      if (args[0] === "status") {
+        const { runLoginStatusCommand } = await import("./commands/login-status.js");
+        return runLoginStatusCommand(args.slice(1), ctx);
+      }
+      if (args[0] === "help") return printHelpFor(["login", ...args.slice(1)], ctx);
+      return (await import("./commands/login.js")).runLoginCommand(args, ctx);
+    case "logout":
+      return (await import("./commands/logout.js")).runLogoutCommand(args, ctx);
+    case "dev-server": {
+      const { runDevServerCommand } = await import("./commands/dev-server.js");
+      return runDevServerCommand(args, { stdout: ctx.stdout, stderr: ctx.stderr, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    }
+    default:
+      return usageError(ctx, `unrecognized subcommand '${displayArgument(command)}'`, USAGE.root);
+  }
+}
+
+function printHelpFor(path: readonly string[], ctx: CliContext): number {
+  const key = path.join(" ");
+  const texts: Record<string, string> = { "": ROOT_HELP, login: LOGIN_HELP, "login status": LOGIN_STATUS_HELP, logout: LOGOUT_HELP };
+  const text = texts[key];
+  if (text === undefined) return usageError(ctx, `unrecognized subcommand '${displayArgument(path[0] ?? "")}'`, USAGE.root);
+  ctx.stdout.write(text);
+  return 0;
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import("node:fs/promises");
+  // dist/src/cli/main.js → package.json at the package root.
+  const text = await readFile(new URL("../../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}

@@ -1,0 +1,132 @@
+import { STATUS_CODES } from "node:http";
+import type { Validator } from "../../generated/validator.js";
+import { describeValidationError } from "../protocol/validation-message.js";
+
+/**
+ * The shared HTTP boundary: every call gets a deadline (AbortSignal.timeout), transport failures
+ * and timeouts become typed errors, and every response body is validated against the generated
+ * OpenAPI validator for its operation and status. HttpError messages name the URL (without
+ * userinfo or query) and never contain a request header, so no bearer can leak through them.
+ */
+export type HttpErrorCode = "TIMEOUT" | "TRANSPORT" | "STATUS" | "INVALID_RESPONSE";
+
+export class HttpError extends Error {
+  override readonly name = "HttpError";
+  /** For STATUS: the response status and its canonical reason phrase. */
+  readonly status?: number;
+  readonly reason?: string;
+  /** For STATUS: the `error.code` of a JSON error body the spec declares, if any. */
+  readonly errorCode?: string;
+
+  constructor(
+    readonly code: HttpErrorCode,
+    message: string,
+    details: { status?: number; reason?: string; errorCode?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    if (details.status !== undefined) this.status = details.status;
+    if (details.reason !== undefined) this.reason = details.reason;
+    if (details.errorCode !== undefined) this.errorCode = details.errorCode;
+  }
+}
+
+/** Something that can give up a secret at the point of use (src/auth's Secret), without importing it here. */
+export interface RevealableSecret {
+  reveal(): string;
+}
+
+export interface SendResult {
+  response: Response;
+  data?: unknown;
+  error?: unknown;
+}
+
+export interface ValidatedRequest {
+  /** "METHOD /path" as in the generated response validator tables. */
+  operation: string;
+  /** The generated table: operation → status → validator. */
+  validators: Readonly<Record<string, Readonly<Record<string, Validator<unknown>>>>>;
+  /** The URL for messages. */
+  url: string;
+  timeoutMs: number;
+  /** Performs the request (an openapi-fetch call with `parseAs: "text"` and the given signal). */
+  send: (signal: AbortSignal) => Promise<SendResult>;
+}
+
+export async function sendValidated<T>(request: ValidatedRequest): Promise<T> {
+  const signal = AbortSignal.timeout(request.timeoutMs);
+  const where = displayUrl(request.url);
+  let result: SendResult;
+  try {
+    result = await request.send(signal);
+  } catch (error) {
+    if (signal.aborted) {
+      throw new HttpError("TIMEOUT", `operation timed out after ${formatSeconds(request.timeoutMs)} (${where})`, { cause: error });
+    }
+    throw new HttpError("TRANSPORT", `error sending request for url (${where})${describeTransportCause(error)}`, { cause: error });
+  }
+  const { response } = result;
+  const statusValidators = request.validators[request.operation] ?? {};
+  const validator = statusValidators[String(response.status)];
+  const body = response.ok ? result.data : result.error;
+
+  if (!response.ok) {
+    const reason = STATUS_CODES[response.status] ?? response.statusText;
+    const parsed = validator ? parseJsonText(body) : undefined;
+    const errorCode = parsed !== undefined && validator?.(parsed) ? readErrorCode(parsed) : undefined;
+    throw new HttpError("STATUS", `${response.status}${reason ? ` ${reason}` : ""}`, {
+      status: response.status,
+      ...(reason ? { reason } : {}),
+      ...(errorCode ? { errorCode } : {}),
+    });
+  }
+
+  if (!validator) throw new HttpError("INVALID_RESPONSE", `unexpected status ${response.status} from ${where}`);
+  let data: unknown;
+  try {
+    data = JSON.parse(typeof body === "string" ? body : "");
+  } catch (error) {
+    throw new HttpError("INVALID_RESPONSE", `error decoding response body: ${(error as Error).message}`);
+  }
+  if (!validator(data)) {
+    throw new HttpError("INVALID_RESPONSE", describeValidationError(validator.errors, data));
+  }
+  return data as T;
+}
+
+/** Scheme, host, port and path only: userinfo or a query could carry credentials. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "<invalid url>";
+  }
+}
+
+function parseJsonText(body: unknown): unknown {
+  if (typeof body !== "string") return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function readErrorCode(body: unknown): string | undefined {
+  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Undici hides the useful part in `cause` (ECONNREFUSED, ENOTFOUND, ...). */
+function describeTransportCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === "string") return `: ${cause.code}`;
+  if (typeof cause?.message === "string" && cause.message) return `: ${cause.message}`;
+  if (error instanceof Error && error.message && error.message !== "fetch failed") return `: ${error.message}`;
+  return "";
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
