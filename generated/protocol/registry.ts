@@ -2,9 +2,9 @@
 
 import type { RequestId } from "./common.js";
 import type { GetAuthStatusParams, GetAuthStatusResponse, InitializeParams, InitializeResponse } from "./v1.js";
-import type { AccountLoginCompletedNotification, AccountUpdatedNotification, CancelLoginAccountParams, CancelLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshResponse, GetAccountParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LogoutAccountResponse } from "./v2.js";
+import type { AccountLoginCompletedNotification, AccountUpdatedNotification, CancelLoginAccountParams, CancelLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshResponse, GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LogoutAccountResponse } from "./v2.js";
 import type { Validator } from "../validator.js";
-import { validateAccountLoginCompletedNotification, validateAccountUpdatedNotification, validateCancelLoginAccountParams, validateCancelLoginAccountResponse, validateChatgptAuthTokensRefreshParams, validateChatgptAuthTokensRefreshResponse, validateGetAccountParams, validateGetAccountRateLimitsResponse, validateGetAccountResponse, validateGetAuthStatusParams, validateGetAuthStatusResponse, validateInitializeParams, validateInitializeResponse, validateLoginAccountParams, validateLoginAccountResponse, validateLogoutAccountResponse } from "./validators.js";
+import { validateAccountLoginCompletedNotification, validateAccountUpdatedNotification, validateCancelLoginAccountParams, validateCancelLoginAccountResponse, validateChatgptAuthTokensRefreshParams, validateChatgptAuthTokensRefreshResponse, validateGetAccountParams, validateGetAccountRateLimitsParams, validateGetAccountRateLimitsResponse, validateGetAccountResponse, validateGetAuthStatusParams, validateGetAuthStatusResponse, validateInitializeParams, validateInitializeResponse, validateLoginAccountParams, validateLoginAccountResponse, validateLogoutAccountResponse } from "./validators.js";
 
 /** Params of a method that takes none: absent, `null` or `{}`. */
 const acceptsNoParams: Validator<undefined> = Object.assign(
@@ -12,6 +12,20 @@ const acceptsNoParams: Validator<undefined> = Object.assign(
     data === undefined || data === null || (typeof data === "object" && !Array.isArray(data) && Object.keys(data).length === 0),
   { errors: null },
 );
+
+/** Params that may be absent or null; when present they must match the type. */
+function optionalParams<T>(validate: Validator<T>): Validator<T | undefined> {
+  const check: Validator<T | undefined> = (data: unknown): data is T | undefined => {
+    if (data === undefined || data === null) {
+      check.errors = null;
+      return true;
+    }
+    const ok = validate(data);
+    check.errors = validate.errors ?? null;
+    return ok;
+  };
+  return check;
+}
 
 export type MethodDirection = "clientToServer" | "serverToClient";
 export type MethodKind = "request" | "notification";
@@ -26,6 +40,8 @@ export interface MethodDescriptor {
   /** Values of `params.type` that need `capabilities.experimentalApi` (descriptor `<method>.<variant>`). */
   readonly experimentalVariants: readonly string[];
   readonly paramsType: string | null;
+  /** The params object may be absent or null. */
+  readonly optionalParams: boolean;
   readonly resultType: string | null;
   readonly validateParams: Validator<unknown>;
   readonly validateResult: Validator<unknown> | null;
@@ -40,6 +56,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: "InitializeParams",
+    optionalParams: false,
     resultType: "InitializeResponse",
     validateParams: validateInitializeParams,
     validateResult: validateInitializeResponse,
@@ -52,6 +69,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: null,
+    optionalParams: false,
     resultType: null,
     validateParams: acceptsNoParams,
     validateResult: null,
@@ -64,6 +82,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: "GetAuthStatusParams",
+    optionalParams: false,
     resultType: "GetAuthStatusResponse",
     validateParams: validateGetAuthStatusParams,
     validateResult: validateGetAuthStatusResponse,
@@ -76,6 +95,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: "GetAccountParams",
+    optionalParams: false,
     resultType: "GetAccountResponse",
     validateParams: validateGetAccountParams,
     validateResult: validateGetAccountResponse,
@@ -88,6 +108,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: ["chatgptAuthTokens"],
     paramsType: "LoginAccountParams",
+    optionalParams: false,
     resultType: "LoginAccountResponse",
     validateParams: validateLoginAccountParams,
     validateResult: validateLoginAccountResponse,
@@ -100,6 +121,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: "CancelLoginAccountParams",
+    optionalParams: false,
     resultType: "CancelLoginAccountResponse",
     validateParams: validateCancelLoginAccountParams,
     validateResult: validateCancelLoginAccountResponse,
@@ -112,6 +134,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: null,
+    optionalParams: false,
     resultType: "LogoutAccountResponse",
     validateParams: acceptsNoParams,
     validateResult: validateLogoutAccountResponse,
@@ -123,9 +146,10 @@ export const methods = {
     version: "v2",
     experimental: false,
     experimentalVariants: [],
-    paramsType: null,
+    paramsType: "GetAccountRateLimitsParams",
+    optionalParams: true,
     resultType: "GetAccountRateLimitsResponse",
-    validateParams: acceptsNoParams,
+    validateParams: optionalParams(validateGetAccountRateLimitsParams),
     validateResult: validateGetAccountRateLimitsResponse,
   },
   "account/login/completed": {
@@ -136,6 +160,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: "AccountLoginCompletedNotification",
+    optionalParams: false,
     resultType: null,
     validateParams: validateAccountLoginCompletedNotification,
     validateResult: null,
@@ -148,6 +173,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: "AccountUpdatedNotification",
+    optionalParams: false,
     resultType: null,
     validateParams: validateAccountUpdatedNotification,
     validateResult: null,
@@ -160,6 +186,7 @@ export const methods = {
     experimental: false,
     experimentalVariants: [],
     paramsType: "ChatgptAuthTokensRefreshParams",
+    optionalParams: false,
     resultType: "ChatgptAuthTokensRefreshResponse",
     validateParams: validateChatgptAuthTokensRefreshParams,
     validateResult: validateChatgptAuthTokensRefreshResponse,
@@ -180,7 +207,7 @@ export interface ClientRequests {
   "account/login/start": { params: LoginAccountParams; result: LoginAccountResponse };
   "account/login/cancel": { params: CancelLoginAccountParams; result: CancelLoginAccountResponse };
   "account/logout": { params: undefined; result: LogoutAccountResponse };
-  "account/rateLimits/read": { params: undefined; result: GetAccountRateLimitsResponse };
+  "account/rateLimits/read": { params: GetAccountRateLimitsParams | undefined; result: GetAccountRateLimitsResponse };
 }
 
 /** Notifications a client sends. */
@@ -204,25 +231,34 @@ export type ClientNotificationMethod = keyof ClientNotifications;
 export type ServerRequestMethod = keyof ServerRequests;
 export type ServerNotificationMethod = keyof ServerNotifications;
 
+/**
+ * The arguments after the method name in a typed call: none for a method without params, an
+ * optional one for optional params, a required one otherwise.
+ */
+export type ParamsArgs<P> = [P] extends [undefined] ? [] : undefined extends P ? [params?: Exclude<P, undefined> | null] : [params: P];
+
+/** The `params` member of a message carrying params of type P. */
+type ParamsMember<P> = [P] extends [undefined]
+  ? { params?: null | Record<string, never> }
+  : undefined extends P
+    ? { params?: Exclude<P, undefined> | null }
+    : { params: P };
+
 /** A client request message of the given method (no `jsonrpc` member). */
 export type ClientRequestMessage<M extends ClientRequestMethod = ClientRequestMethod> = {
-  [K in M]: ClientRequests[K]["params"] extends undefined
-    ? { id: RequestId; method: K; params?: null | Record<string, never> }
-    : { id: RequestId; method: K; params: ClientRequests[K]["params"] };
+  [K in M]: { id: RequestId; method: K } & ParamsMember<ClientRequests[K]["params"]>;
 }[M];
 
 export type ServerRequestMessage<M extends ServerRequestMethod = ServerRequestMethod> = {
-  [K in M]: { id: RequestId; method: K; params: ServerRequests[K]["params"] };
+  [K in M]: { id: RequestId; method: K } & ParamsMember<ServerRequests[K]["params"]>;
 }[M];
 
 export type ServerNotificationMessage<M extends ServerNotificationMethod = ServerNotificationMethod> = {
-  [K in M]: { method: K; params: ServerNotifications[K]["params"] };
+  [K in M]: { method: K } & ParamsMember<ServerNotifications[K]["params"]>;
 }[M];
 
 export type ClientNotificationMessage<M extends ClientNotificationMethod = ClientNotificationMethod> = {
-  [K in M]: ClientNotifications[K]["params"] extends undefined
-    ? { method: K; params?: null | Record<string, never> }
-    : { method: K; params: ClientNotifications[K]["params"] };
+  [K in M]: { method: K } & ParamsMember<ClientNotifications[K]["params"]>;
 }[M];
 
 /** The four message unions of the bundle (validated by `validateClientRequest` and friends). */

@@ -150,6 +150,13 @@ export interface GetAccountParams {
    */
   refreshToken?: boolean;
 }
+/**
+ * Usage-read hints Codex 0.169.0 clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.
+ */
+export interface GetAccountRateLimitsParams {
+  excludeResetCreditDetails?: boolean;
+  supportsLunaReserve?: boolean;
+}
 export interface GetAccountRateLimitsResponse {
   rateLimits: RateLimitSnapshot;
   /**

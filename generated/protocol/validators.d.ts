@@ -4,7 +4,7 @@ import type { Validator } from "../validator.js";
 import type { AuthMode, JSONRPCError, JSONRPCErrorError, JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse, PlanType, RequestId } from "./common.js";
 import type { ClientNotification, ClientRequest, ServerNotification, ServerRequest } from "./registry.js";
 import type { ClientInfo, GetAuthStatusParams, GetAuthStatusResponse, InitializeCapabilities, InitializeParams, InitializeResponse } from "./v1.js";
-import type { Account, AccountLoginCompletedNotification, AccountUpdatedNotification, ApiKeyAccount, ApiKeyLoginAccountParams, ApiKeyLoginAccountResponse, CancelLoginAccountParams, CancelLoginAccountResponse, CancelLoginAccountStatus, ChatgptAccount, ChatgptAuthTokensLoginAccountParams, ChatgptAuthTokensLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshReason, ChatgptAuthTokensRefreshResponse, ChatgptDeviceCodeLoginAccountParams, ChatgptDeviceCodeLoginAccountResponse, ChatgptLoginAccountParams, ChatgptLoginAccountResponse, CreditsSnapshot, DesktopOnboardingEntrypoint, GetAccountParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LoginAppBrand, LogoutAccountResponse, RateLimitReachedType, RateLimitSnapshot, RateLimitWindow } from "./v2.js";
+import type { Account, AccountLoginCompletedNotification, AccountUpdatedNotification, ApiKeyAccount, ApiKeyLoginAccountParams, ApiKeyLoginAccountResponse, CancelLoginAccountParams, CancelLoginAccountResponse, CancelLoginAccountStatus, ChatgptAccount, ChatgptAuthTokensLoginAccountParams, ChatgptAuthTokensLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshReason, ChatgptAuthTokensRefreshResponse, ChatgptDeviceCodeLoginAccountParams, ChatgptDeviceCodeLoginAccountResponse, ChatgptLoginAccountParams, ChatgptLoginAccountResponse, CreditsSnapshot, DesktopOnboardingEntrypoint, GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LoginAppBrand, LogoutAccountResponse, RateLimitReachedType, RateLimitSnapshot, RateLimitWindow } from "./v2.js";
 
 export declare const validateAccount: Validator<Account>;
 export declare const validateAccountLoginCompletedNotification: Validator<AccountLoginCompletedNotification>;
@@ -32,6 +32,7 @@ export declare const validateClientRequest: Validator<ClientRequest>;
 export declare const validateCreditsSnapshot: Validator<CreditsSnapshot>;
 export declare const validateDesktopOnboardingEntrypoint: Validator<DesktopOnboardingEntrypoint>;
 export declare const validateGetAccountParams: Validator<GetAccountParams>;
+export declare const validateGetAccountRateLimitsParams: Validator<GetAccountRateLimitsParams>;
 export declare const validateGetAccountRateLimitsResponse: Validator<GetAccountRateLimitsResponse>;
 export declare const validateGetAccountResponse: Validator<GetAccountResponse>;
 export declare const validateGetAuthStatusParams: Validator<GetAuthStatusParams>;

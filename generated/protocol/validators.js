@@ -1530,7 +1530,7 @@ return errors === 0;
 }
 
 export const validateClientRequest = validate62;
-const schema37 = {"title":"ClientRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializeRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["initialize"]},"params":{"$ref":"#/definitions/InitializeParams"}},"required":["id","method","params"]},{"title":"GetAuthStatusRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["getAuthStatus"]},"params":{"$ref":"#/definitions/GetAuthStatusParams"}},"required":["id","method","params"]},{"title":"Account/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/read"]},"params":{"$ref":"#/definitions/GetAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/startRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/start"]},"params":{"$ref":"#/definitions/LoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/cancelRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/cancel"]},"params":{"$ref":"#/definitions/CancelLoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/logoutRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/logout"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["id","method"]},{"title":"Account/rateLimits/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/rateLimits/read"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["id","method"]}]};
+const schema37 = {"title":"ClientRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializeRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["initialize"]},"params":{"$ref":"#/definitions/InitializeParams"}},"required":["id","method","params"]},{"title":"GetAuthStatusRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["getAuthStatus"]},"params":{"$ref":"#/definitions/GetAuthStatusParams"}},"required":["id","method","params"]},{"title":"Account/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/read"]},"params":{"$ref":"#/definitions/GetAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/startRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/start"]},"params":{"$ref":"#/definitions/LoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/cancelRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/cancel"]},"params":{"$ref":"#/definitions/CancelLoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/logoutRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/logout"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["id","method"]},{"title":"Account/rateLimits/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/rateLimits/read"]},"params":{"anyOf":[{"$ref":"#/definitions/GetAccountRateLimitsParams"},{"type":"null"}]}},"required":["id","method"]}]};
 const schema38 = {"title":"RequestId","description":"A request id: a string or an integer, echoed unchanged in the response.","anyOf":[{"type":"string"},{"type":"integer"}]};
 
 function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -1866,6 +1866,47 @@ return false;
 }
 }
 validate77.errors = vErrors;
+return errors === 0;
+}
+
+const schema44 = {"title":"GetAccountRateLimitsParams","description":"Usage-read hints Codex 0.169.0 clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.","type":"object","properties":{"excludeResetCreditDetails":{"type":"boolean"},"supportsLunaReserve":{"type":"boolean"}}};
+
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.excludeResetCreditDetails !== undefined){
+const _errs1 = errors;
+if(typeof data.excludeResetCreditDetails !== "boolean"){
+validate87.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.supportsLunaReserve !== undefined){
+const _errs3 = errors;
+if(typeof data.supportsLunaReserve !== "boolean"){
+validate87.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+else {
+validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate87.errors = vErrors;
 return errors === 0;
 }
 
@@ -2289,16 +2330,50 @@ if(valid14){
 if(data.params !== undefined){
 let data20 = data.params;
 const _errs45 = errors;
-if((!(data20 && typeof data20 == "object" && !Array.isArray(data20))) && (data20 !== null)){
-validate62.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/6/properties/params/type",keyword:"type",params:{type: schema37.oneOf[6].properties.params.type},message:"must be object,null"}];
+const _errs46 = errors;
+let valid15 = false;
+const _errs47 = errors;
+if(!(validate87(data20, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs47 === errors;
+valid15 = valid15 || _valid0;
+if(!valid15){
+const _errs48 = errors;
+if(data20 !== null){
+const err0 = {instancePath:instancePath+"/params",schemaPath:"#/oneOf/6/properties/params/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs48 === errors;
+valid15 = valid15 || _valid0;
+}
+if(!valid15){
+const err1 = {instancePath:instancePath+"/params",schemaPath:"#/oneOf/6/properties/params/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate62.errors = vErrors;
 return false;
 }
-if(errors === _errs45){
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-for(const key1 in data20){
-validate62.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/6/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
+else {
+errors = _errs46;
+if(vErrors !== null){
+if(_errs46){
+vErrors.length = _errs46;
+}
+else {
+vErrors = null;
 }
 }
 }
@@ -2336,24 +2411,24 @@ validate62.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCreditsSnapshot = validate87;
-const schema44 = {"title":"CreditsSnapshot","type":"object","properties":{"hasCredits":{"type":"boolean"},"unlimited":{"type":"boolean"},"balance":{"type":["string","null"]}},"required":["hasCredits","unlimited"]};
+export const validateCreditsSnapshot = validate89;
+const schema45 = {"title":"CreditsSnapshot","type":"object","properties":{"hasCredits":{"type":"boolean"},"unlimited":{"type":"boolean"},"balance":{"type":["string","null"]}},"required":["hasCredits","unlimited"]};
 
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.hasCredits === undefined) && (missing0 = "hasCredits")) || ((data.unlimited === undefined) && (missing0 = "unlimited"))){
-validate87.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.hasCredits !== undefined){
 const _errs1 = errors;
 if(typeof data.hasCredits !== "boolean"){
-validate87.errors = [{instancePath:instancePath+"/hasCredits",schemaPath:"#/properties/hasCredits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate89.errors = [{instancePath:instancePath+"/hasCredits",schemaPath:"#/properties/hasCredits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2365,7 +2440,7 @@ if(valid0){
 if(data.unlimited !== undefined){
 const _errs3 = errors;
 if(typeof data.unlimited !== "boolean"){
-validate87.errors = [{instancePath:instancePath+"/unlimited",schemaPath:"#/properties/unlimited/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate89.errors = [{instancePath:instancePath+"/unlimited",schemaPath:"#/properties/unlimited/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2378,7 +2453,7 @@ if(data.balance !== undefined){
 let data2 = data.balance;
 const _errs5 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate87.errors = [{instancePath:instancePath+"/balance",schemaPath:"#/properties/balance/type",keyword:"type",params:{type: schema44.properties.balance.type},message:"must be string,null"}];
+validate89.errors = [{instancePath:instancePath+"/balance",schemaPath:"#/properties/balance/type",keyword:"type",params:{type: schema45.properties.balance.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -2387,46 +2462,6 @@ else {
 var valid0 = true;
 }
 }
-}
-}
-}
-else {
-validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate87.errors = vErrors;
-return errors === 0;
-}
-
-export const validateDesktopOnboardingEntrypoint = validate88;
-
-function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate88.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data === "life_sciences")){
-validate88.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema12.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate88.errors = vErrors;
-return errors === 0;
-}
-
-export const validateGetAccountParams = validate89;
-
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.refreshToken !== undefined){
-if(typeof data.refreshToken !== "boolean"){
-validate89.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
 }
 }
 }
@@ -2439,27 +2474,57 @@ validate89.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountRateLimitsResponse = validate90;
-const schema47 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"$ref":"#/definitions/RateLimitSnapshot","description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
-const schema48 = {"title":"RateLimitSnapshot","type":"object","properties":{"limitId":{"type":["string","null"]},"limitName":{"type":["string","null"]},"primary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"secondary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"credits":{"anyOf":[{"$ref":"#/definitions/CreditsSnapshot"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"rateLimitReachedType":{"anyOf":[{"$ref":"#/definitions/RateLimitReachedType"},{"type":"null"}]}}};
-const schema49 = {"title":"RateLimitWindow","type":"object","properties":{"usedPercent":{"type":"integer","description":"Percent of the window used, 0-100."},"windowDurationMins":{"type":["integer","null"]},"resetsAt":{"type":["integer","null"],"description":"Unix seconds."}},"required":["usedPercent"]};
+export const validateDesktopOnboardingEntrypoint = validate90;
+
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data === "life_sciences")){
+validate90.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema12.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate90.errors = vErrors;
+return errors === 0;
+}
+
+export const validateGetAccountParams = validate91;
+
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.refreshToken !== undefined){
+if(typeof data.refreshToken !== "boolean"){
+validate91.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+}
+}
+else {
+validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate91.errors = vErrors;
+return errors === 0;
+}
+
+export const validateGetAccountRateLimitsParams = validate92;
 
 function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
-validate92.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.usedPercent !== undefined){
-let data0 = data.usedPercent;
+if(data.excludeResetCreditDetails !== undefined){
 const _errs1 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate92.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data.excludeResetCreditDetails !== "boolean"){
+validate92.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2468,32 +2533,16 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.windowDurationMins !== undefined){
-let data1 = data.windowDurationMins;
+if(data.supportsLunaReserve !== undefined){
 const _errs3 = errors;
-if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
-validate92.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema49.properties.windowDurationMins.type},message:"must be integer,null"}];
+if(typeof data.supportsLunaReserve !== "boolean"){
+validate92.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
-}
-if(valid0){
-if(data.resetsAt !== undefined){
-let data2 = data.resetsAt;
-const _errs5 = errors;
-if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
-validate92.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema49.properties.resetsAt.type},message:"must be integer,null"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-}
 }
 }
 }
@@ -2506,25 +2555,92 @@ validate92.errors = vErrors;
 return errors === 0;
 }
 
-const schema50 = {"title":"RateLimitReachedType","type":"string","enum":["rate_limit_reached","workspace_owner_credits_depleted","workspace_member_credits_depleted","workspace_owner_usage_limit_reached","workspace_member_usage_limit_reached"]};
+export const validateGetAccountRateLimitsResponse = validate93;
+const schema49 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"$ref":"#/definitions/RateLimitSnapshot","description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
+const schema50 = {"title":"RateLimitSnapshot","type":"object","properties":{"limitId":{"type":["string","null"]},"limitName":{"type":["string","null"]},"primary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"secondary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"credits":{"anyOf":[{"$ref":"#/definitions/CreditsSnapshot"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"rateLimitReachedType":{"anyOf":[{"$ref":"#/definitions/RateLimitReachedType"},{"type":"null"}]}}};
+const schema51 = {"title":"RateLimitWindow","type":"object","properties":{"usedPercent":{"type":"integer","description":"Percent of the window used, 0-100."},"windowDurationMins":{"type":["integer","null"]},"resetsAt":{"type":["integer","null"],"description":"Unix seconds."}},"required":["usedPercent"]};
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
+validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.usedPercent !== undefined){
+let data0 = data.usedPercent;
+const _errs1 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate95.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.windowDurationMins !== undefined){
+let data1 = data.windowDurationMins;
+const _errs3 = errors;
+if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
+validate95.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema51.properties.windowDurationMins.type},message:"must be integer,null"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resetsAt !== undefined){
+let data2 = data.resetsAt;
+const _errs5 = errors;
+if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
+validate95.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema51.properties.resetsAt.type},message:"must be integer,null"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate95.errors = vErrors;
+return errors === 0;
+}
+
+const schema52 = {"title":"RateLimitReachedType","type":"string","enum":["rate_limit_reached","workspace_owner_credits_depleted","workspace_member_credits_depleted","workspace_owner_usage_limit_reached","workspace_member_usage_limit_reached"]};
+
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
-validate97.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema50.enum},message:"must be equal to one of the allowed values"}];
+validate100.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate97.errors = vErrors;
+validate100.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -2533,7 +2649,7 @@ if(data.limitId !== undefined){
 let data0 = data.limitId;
 const _errs1 = errors;
 if((typeof data0 !== "string") && (data0 !== null)){
-validate91.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema48.properties.limitId.type},message:"must be string,null"}];
+validate94.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema50.properties.limitId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2546,7 +2662,7 @@ if(data.limitName !== undefined){
 let data1 = data.limitName;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate91.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema48.properties.limitName.type},message:"must be string,null"}];
+validate94.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema50.properties.limitName.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2561,8 +2677,8 @@ const _errs5 = errors;
 const _errs6 = errors;
 let valid1 = false;
 const _errs7 = errors;
-if(!(validate92(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+if(!(validate95(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -2591,7 +2707,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate91.errors = vErrors;
+validate94.errors = vErrors;
 return false;
 }
 else {
@@ -2617,8 +2733,8 @@ const _errs10 = errors;
 const _errs11 = errors;
 let valid2 = false;
 const _errs12 = errors;
-if(!(validate92(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+if(!(validate95(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs12 === errors;
@@ -2647,7 +2763,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate91.errors = vErrors;
+validate94.errors = vErrors;
 return false;
 }
 else {
@@ -2673,8 +2789,8 @@ const _errs15 = errors;
 const _errs16 = errors;
 let valid3 = false;
 const _errs17 = errors;
-if(!(validate87(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
-vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
+if(!(validate89(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
+vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
 errors = vErrors.length;
 }
 var _valid2 = _errs17 === errors;
@@ -2703,7 +2819,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate91.errors = vErrors;
+validate94.errors = vErrors;
 return false;
 }
 else {
@@ -2759,7 +2875,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate91.errors = vErrors;
+validate94.errors = vErrors;
 return false;
 }
 else {
@@ -2785,8 +2901,8 @@ const _errs25 = errors;
 const _errs26 = errors;
 let valid5 = false;
 const _errs27 = errors;
-if(!(validate97(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate100(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
 errors = vErrors.length;
 }
 var _valid4 = _errs27 === errors;
@@ -2815,7 +2931,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate91.errors = vErrors;
+validate94.errors = vErrors;
 return false;
 }
 else {
@@ -2842,30 +2958,30 @@ var valid0 = true;
 }
 }
 else {
-validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate91.errors = vErrors;
+validate94.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.rateLimits === undefined) && (missing0 = "rateLimits")){
-validate90.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate93.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.rateLimits !== undefined){
 const _errs1 = errors;
-if(!(validate91(data.rateLimits, {instancePath:instancePath+"/rateLimits",parentData:data,parentDataProperty:"rateLimits",rootData}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+if(!(validate94(data.rateLimits, {instancePath:instancePath+"/rateLimits",parentData:data,parentDataProperty:"rateLimits",rootData}))){
+vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -2878,15 +2994,15 @@ if(data.rateLimitsByLimitId !== undefined){
 let data1 = data.rateLimitsByLimitId;
 const _errs2 = errors;
 if((!(data1 && typeof data1 == "object" && !Array.isArray(data1))) && (data1 !== null)){
-validate90.errors = [{instancePath:instancePath+"/rateLimitsByLimitId",schemaPath:"#/properties/rateLimitsByLimitId/type",keyword:"type",params:{type: schema47.properties.rateLimitsByLimitId.type},message:"must be object,null"}];
+validate93.errors = [{instancePath:instancePath+"/rateLimitsByLimitId",schemaPath:"#/properties/rateLimitsByLimitId/type",keyword:"type",params:{type: schema49.properties.rateLimitsByLimitId.type},message:"must be object,null"}];
 return false;
 }
 if(errors === _errs2){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key0 in data1){
 const _errs5 = errors;
-if(!(validate91(data1[key0], {instancePath:instancePath+"/rateLimitsByLimitId/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+if(!(validate94(data1[key0], {instancePath:instancePath+"/rateLimitsByLimitId/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
+vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
 errors = vErrors.length;
 }
 var valid1 = _errs5 === errors;
@@ -2905,25 +3021,25 @@ var valid0 = true;
 }
 }
 else {
-validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate90.errors = vErrors;
+validate93.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountResponse = validate101;
-const schema51 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent for wire compatibility with Codex 0.169.0."}},"required":["account","requiresOpenaiAuth"]};
+export const validateGetAccountResponse = validate104;
+const schema53 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent for wire compatibility with Codex 0.169.0."}},"required":["account","requiresOpenaiAuth"]};
 
-function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.account === undefined) && (missing0 = "account")) || ((data.requiresOpenaiAuth === undefined) && (missing0 = "requiresOpenaiAuth"))){
-validate101.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2963,7 +3079,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate101.errors = vErrors;
+validate104.errors = vErrors;
 return false;
 }
 else {
@@ -2987,7 +3103,7 @@ if(data.userId !== undefined){
 let data1 = data.userId;
 const _errs6 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate101.errors = [{instancePath:instancePath+"/userId",schemaPath:"#/properties/userId/type",keyword:"type",params:{type: schema51.properties.userId.type},message:"must be string,null"}];
+validate104.errors = [{instancePath:instancePath+"/userId",schemaPath:"#/properties/userId/type",keyword:"type",params:{type: schema53.properties.userId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -2999,7 +3115,7 @@ if(valid0){
 if(data.requiresOpenaiAuth !== undefined){
 const _errs8 = errors;
 if(typeof data.requiresOpenaiAuth !== "boolean"){
-validate101.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate104.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3011,7 +3127,7 @@ if(valid0){
 if(data.workspaceRouting !== undefined){
 const _errs10 = errors;
 if(data.workspaceRouting !== null){
-validate101.errors = [{instancePath:instancePath+"/workspaceRouting",schemaPath:"#/properties/workspaceRouting/type",keyword:"type",params:{type: "null"},message:"must be null"}];
+validate104.errors = [{instancePath:instancePath+"/workspaceRouting",schemaPath:"#/properties/workspaceRouting/type",keyword:"type",params:{type: "null"},message:"must be null"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -3025,17 +3141,17 @@ var valid0 = true;
 }
 }
 else {
-validate101.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate101.errors = vErrors;
+validate104.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAuthStatusParams = validate103;
+export const validateGetAuthStatusParams = validate106;
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -3044,7 +3160,7 @@ if(data.includeToken !== undefined){
 let data0 = data.includeToken;
 const _errs1 = errors;
 if((typeof data0 !== "boolean") && (data0 !== null)){
-validate103.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema41.properties.includeToken.type},message:"must be boolean,null"}];
+validate106.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema41.properties.includeToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3057,7 +3173,7 @@ if(data.refreshToken !== undefined){
 let data1 = data.refreshToken;
 const _errs3 = errors;
 if((typeof data1 !== "boolean") && (data1 !== null)){
-validate103.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema41.properties.refreshToken.type},message:"must be boolean,null"}];
+validate106.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema41.properties.refreshToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3068,25 +3184,25 @@ var valid0 = true;
 }
 }
 else {
-validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate103.errors = vErrors;
+validate106.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAuthStatusResponse = validate104;
-const schema53 = {"title":"GetAuthStatusResponse","type":"object","properties":{"authMethod":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"authToken":{"type":["string","null"],"description":"Always null for `personalAccessToken` and `agentIdentity`, and unless `includeToken` was true."},"requiresOpenaiAuth":{"type":["boolean","null"]}},"required":["authMethod","authToken","requiresOpenaiAuth"]};
+export const validateGetAuthStatusResponse = validate107;
+const schema55 = {"title":"GetAuthStatusResponse","type":"object","properties":{"authMethod":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"authToken":{"type":["string","null"],"description":"Always null for `personalAccessToken` and `agentIdentity`, and unless `includeToken` was true."},"requiresOpenaiAuth":{"type":["boolean","null"]}},"required":["authMethod","authToken","requiresOpenaiAuth"]};
 
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.authMethod === undefined) && (missing0 = "authMethod")) || ((data.authToken === undefined) && (missing0 = "authToken"))) || ((data.requiresOpenaiAuth === undefined) && (missing0 = "requiresOpenaiAuth"))){
-validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3126,7 +3242,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate104.errors = vErrors;
+validate107.errors = vErrors;
 return false;
 }
 else {
@@ -3150,7 +3266,7 @@ if(data.authToken !== undefined){
 let data1 = data.authToken;
 const _errs6 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate104.errors = [{instancePath:instancePath+"/authToken",schemaPath:"#/properties/authToken/type",keyword:"type",params:{type: schema53.properties.authToken.type},message:"must be string,null"}];
+validate107.errors = [{instancePath:instancePath+"/authToken",schemaPath:"#/properties/authToken/type",keyword:"type",params:{type: schema55.properties.authToken.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3163,7 +3279,7 @@ if(data.requiresOpenaiAuth !== undefined){
 let data2 = data.requiresOpenaiAuth;
 const _errs8 = errors;
 if((typeof data2 !== "boolean") && (data2 !== null)){
-validate104.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: schema53.properties.requiresOpenaiAuth.type},message:"must be boolean,null"}];
+validate107.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: schema55.properties.requiresOpenaiAuth.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3176,17 +3292,17 @@ var valid0 = true;
 }
 }
 else {
-validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate104.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeCapabilities = validate106;
+export const validateInitializeCapabilities = validate109;
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -3194,7 +3310,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.experimentalApi !== undefined){
 const _errs1 = errors;
 if(typeof data.experimentalApi !== "boolean"){
-validate106.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate109.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3207,7 +3323,7 @@ if(data.optOutNotificationMethods !== undefined){
 let data1 = data.optOutNotificationMethods;
 const _errs3 = errors;
 if((!(Array.isArray(data1))) && (data1 !== null)){
-validate106.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema40.properties.optOutNotificationMethods.type},message:"must be array,null"}];
+validate109.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema40.properties.optOutNotificationMethods.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs3){
@@ -3217,7 +3333,7 @@ const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 const _errs5 = errors;
 if(typeof data1[i0] !== "string"){
-validate106.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate109.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs5 === errors;
@@ -3235,24 +3351,24 @@ var valid0 = true;
 }
 }
 else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate106.errors = vErrors;
+validate109.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeParams = validate107;
+export const validateInitializeParams = validate110;
 
-function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.clientInfo === undefined) && (missing0 = "clientInfo")){
-validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3304,7 +3420,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate107.errors = vErrors;
+validate110.errors = vErrors;
 return false;
 }
 else {
@@ -3327,32 +3443,32 @@ var valid0 = true;
 }
 }
 else {
-validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate107.errors = vErrors;
+validate110.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeResponse = validate110;
-const schema56 = {"title":"InitializeResponse","type":"object","properties":{"userAgent":{"type":"string"},"codexHome":{"type":"string","description":"Absolute path of the server's CODEX_HOME."},"platformFamily":{"type":"string","description":"`unix` or `windows`."},"platformOs":{"type":"string","description":"`linux`, `macos` or `windows`."}},"required":["userAgent","codexHome","platformFamily","platformOs"]};
+export const validateInitializeResponse = validate113;
+const schema58 = {"title":"InitializeResponse","type":"object","properties":{"userAgent":{"type":"string"},"codexHome":{"type":"string","description":"Absolute path of the server's CODEX_HOME."},"platformFamily":{"type":"string","description":"`unix` or `windows`."},"platformOs":{"type":"string","description":"`linux`, `macos` or `windows`."}},"required":["userAgent","codexHome","platformFamily","platformOs"]};
 
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.userAgent === undefined) && (missing0 = "userAgent")) || ((data.codexHome === undefined) && (missing0 = "codexHome"))) || ((data.platformFamily === undefined) && (missing0 = "platformFamily"))) || ((data.platformOs === undefined) && (missing0 = "platformOs"))){
-validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.userAgent !== undefined){
 const _errs1 = errors;
 if(typeof data.userAgent !== "string"){
-validate110.errors = [{instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate113.errors = [{instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3364,7 +3480,7 @@ if(valid0){
 if(data.codexHome !== undefined){
 const _errs3 = errors;
 if(typeof data.codexHome !== "string"){
-validate110.errors = [{instancePath:instancePath+"/codexHome",schemaPath:"#/properties/codexHome/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate113.errors = [{instancePath:instancePath+"/codexHome",schemaPath:"#/properties/codexHome/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3376,7 +3492,7 @@ if(valid0){
 if(data.platformFamily !== undefined){
 const _errs5 = errors;
 if(typeof data.platformFamily !== "string"){
-validate110.errors = [{instancePath:instancePath+"/platformFamily",schemaPath:"#/properties/platformFamily/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate113.errors = [{instancePath:instancePath+"/platformFamily",schemaPath:"#/properties/platformFamily/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3388,7 +3504,7 @@ if(valid0){
 if(data.platformOs !== undefined){
 const _errs7 = errors;
 if(typeof data.platformOs !== "string"){
-validate110.errors = [{instancePath:instancePath+"/platformOs",schemaPath:"#/properties/platformOs/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate113.errors = [{instancePath:instancePath+"/platformOs",schemaPath:"#/properties/platformOs/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3402,26 +3518,26 @@ var valid0 = true;
 }
 }
 else {
-validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate110.errors = vErrors;
+validate113.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCError = validate111;
-const schema57 = {"title":"JSONRPCError","description":"A response to a request that failed.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"error":{"$ref":"#/definitions/JSONRPCErrorError"}},"required":["id","error"]};
-const schema58 = {"title":"JSONRPCErrorError","description":"The error member of an error response.","type":"object","properties":{"code":{"type":"integer"},"message":{"type":"string"},"data":{}},"required":["code","message"]};
+export const validateJSONRPCError = validate114;
+const schema59 = {"title":"JSONRPCError","description":"A response to a request that failed.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"error":{"$ref":"#/definitions/JSONRPCErrorError"}},"required":["id","error"]};
+const schema60 = {"title":"JSONRPCErrorError","description":"The error member of an error response.","type":"object","properties":{"code":{"type":"integer"},"message":{"type":"string"},"data":{}},"required":["code","message"]};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
-validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3429,7 +3545,7 @@ if(data.code !== undefined){
 let data0 = data.code;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate113.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate116.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3441,7 +3557,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs3 = errors;
 if(typeof data.message !== "string"){
-validate113.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate116.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3453,23 +3569,23 @@ var valid0 = true;
 }
 }
 else {
-validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate113.errors = vErrors;
+validate116.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.error === undefined) && (missing0 = "error"))){
-validate111.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate114.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3487,8 +3603,8 @@ var valid0 = true;
 if(valid0){
 if(data.error !== undefined){
 const _errs2 = errors;
-if(!(validate113(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData}))){
-vErrors = vErrors === null ? validate113.errors : vErrors.concat(validate113.errors);
+if(!(validate116(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData}))){
+vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs2 === errors;
@@ -3500,24 +3616,24 @@ var valid0 = true;
 }
 }
 else {
-validate111.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate114.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate111.errors = vErrors;
+validate114.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCErrorError = validate115;
+export const validateJSONRPCErrorError = validate118;
 
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
-validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3525,7 +3641,7 @@ if(data.code !== undefined){
 let data0 = data.code;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate115.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate118.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3537,7 +3653,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs3 = errors;
 if(typeof data.message !== "string"){
-validate115.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate118.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3549,26 +3665,26 @@ var valid0 = true;
 }
 }
 else {
-validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate115.errors = vErrors;
+validate118.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCMessage = validate116;
-const schema60 = {"title":"JSONRPCMessage","description":"Any message that may appear on a line of the stream.","anyOf":[{"$ref":"#/definitions/JSONRPCRequest"},{"$ref":"#/definitions/JSONRPCNotification"},{"$ref":"#/definitions/JSONRPCResponse"},{"$ref":"#/definitions/JSONRPCError"}]};
-const schema61 = {"title":"JSONRPCRequest","description":"A request that expects exactly one response.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string"},"params":{}},"required":["id","method"]};
+export const validateJSONRPCMessage = validate119;
+const schema62 = {"title":"JSONRPCMessage","description":"Any message that may appear on a line of the stream.","anyOf":[{"$ref":"#/definitions/JSONRPCRequest"},{"$ref":"#/definitions/JSONRPCNotification"},{"$ref":"#/definitions/JSONRPCResponse"},{"$ref":"#/definitions/JSONRPCError"}]};
+const schema63 = {"title":"JSONRPCRequest","description":"A request that expects exactly one response.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string"},"params":{}},"required":["id","method"]};
 
-function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))){
-validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3587,7 +3703,7 @@ if(valid0){
 if(data.method !== undefined){
 const _errs2 = errors;
 if(typeof data.method !== "string"){
-validate117.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate120.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3599,17 +3715,17 @@ var valid0 = true;
 }
 }
 else {
-validate117.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate120.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate117.errors = vErrors;
+validate120.errors = vErrors;
 return errors === 0;
 }
 
-const schema62 = {"title":"JSONRPCNotification","description":"A notification: no id, no response.","type":"object","properties":{"method":{"type":"string"},"params":{}},"required":["method"],"not":{"required":["id"]}};
+const schema64 = {"title":"JSONRPCNotification","description":"A notification: no id, no response.","type":"object","properties":{"method":{"type":"string"},"params":{}},"required":["method"],"not":{"required":["id"]}};
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -3629,7 +3745,7 @@ errors++;
 }
 var valid0 = _errs2 === errors;
 if(valid0){
-validate120.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate123.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -3647,37 +3763,37 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.method === undefined) && (missing1 = "method")){
-validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate123.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.method !== undefined){
 if(typeof data.method !== "string"){
-validate120.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate123.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate120.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate123.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate120.errors = vErrors;
+validate123.errors = vErrors;
 return errors === 0;
 }
 
-const schema63 = {"title":"JSONRPCResponse","description":"A successful response to a request.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"result":{}},"required":["id","result"]};
+const schema65 = {"title":"JSONRPCResponse","description":"A successful response to a request.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"result":{}},"required":["id","result"]};
 
-function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
-validate122.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3690,47 +3806,47 @@ errors = vErrors.length;
 }
 }
 else {
-validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate125.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate122.errors = vErrors;
+validate125.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
-if(!(validate117(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate117.errors : vErrors.concat(validate117.errors);
+if(!(validate120(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs2 = errors;
-if(!(validate120(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate123(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate123.errors : vErrors.concat(validate123.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs3 = errors;
-if(!(validate122(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate122.errors : vErrors.concat(validate122.errors);
+if(!(validate125(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs4 = errors;
-if(!(validate111(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate111.errors : vErrors.concat(validate111.errors);
+if(!(validate114(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
@@ -3747,7 +3863,7 @@ else {
 vErrors.push(err0);
 }
 errors++;
-validate116.errors = vErrors;
+validate119.errors = vErrors;
 return false;
 }
 else {
@@ -3761,13 +3877,13 @@ vErrors = null;
 }
 }
 }
-validate116.errors = vErrors;
+validate119.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCNotification = validate126;
+export const validateJSONRPCNotification = validate129;
 
-function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -3787,7 +3903,7 @@ errors++;
 }
 var valid0 = _errs2 === errors;
 if(valid0){
-validate126.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate129.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -3805,37 +3921,37 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.method === undefined) && (missing1 = "method")){
-validate126.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate129.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.method !== undefined){
 if(typeof data.method !== "string"){
-validate126.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate129.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate126.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate129.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate126.errors = vErrors;
+validate129.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCRequest = validate127;
+export const validateJSONRPCRequest = validate130;
 
-function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))){
-validate127.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate130.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3854,7 +3970,7 @@ if(valid0){
 if(data.method !== undefined){
 const _errs2 = errors;
 if(typeof data.method !== "string"){
-validate127.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate130.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3866,24 +3982,24 @@ var valid0 = true;
 }
 }
 else {
-validate127.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate130.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate127.errors = vErrors;
+validate130.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCResponse = validate129;
+export const validateJSONRPCResponse = validate132;
 
-function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
-validate129.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate132.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3896,24 +4012,24 @@ errors = vErrors.length;
 }
 }
 else {
-validate129.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate132.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate129.errors = vErrors;
+validate132.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAccountParams = validate131;
+export const validateLoginAccountParams = validate134;
 
-function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.type === undefined) && (missing0 = "type")){
-validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate134.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3944,36 +4060,36 @@ errors = vErrors.length;
 }
 }
 else {
-validate131.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+validate134.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate131.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+validate134.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
 return false;
 }
 }
 }
 else {
-validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate134.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate131.errors = vErrors;
+validate134.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAccountResponse = validate136;
-const schema68 = {"title":"LoginAccountResponse","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountResponse"},{"$ref":"#/definitions/ChatgptLoginAccountResponse"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountResponse"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountResponse"}]};
+export const validateLoginAccountResponse = validate139;
+const schema70 = {"title":"LoginAccountResponse","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountResponse"},{"$ref":"#/definitions/ChatgptLoginAccountResponse"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountResponse"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountResponse"}]};
 
-function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.type === undefined) && (missing0 = "type")){
-validate136.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate139.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4004,76 +4120,26 @@ errors = vErrors.length;
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+validate139.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+validate139.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
 return false;
 }
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate139.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate136.errors = vErrors;
+validate139.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAppBrand = validate141;
-
-function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate141.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data === "codex") || (data === "chatgpt"))){
-validate141.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema33.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate141.errors = vErrors;
-return errors === 0;
-}
-
-export const validateLogoutAccountResponse = validate142;
-const schema70 = {"title":"LogoutAccountResponse","type":"object","properties":{}};
-
-function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-validate142.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate142.errors = vErrors;
-return errors === 0;
-}
-
-export const validatePlanType = validate143;
-
-function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate143.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((((((((((((((((((data === "free") || (data === "go")) || (data === "plus")) || (data === "pro")) || (data === "prolite")) || (data === "promax")) || (data === "team")) || (data === "self_serve_business_prolite")) || (data === "self_serve_business_usage_based")) || (data === "business")) || (data === "ent26")) || (data === "enterprise_cbp_automation")) || (data === "enterprise_cbp_usage_based")) || (data === "enterprise")) || (data === "edu")) || (data === "edu_plus")) || (data === "edu_pro")) || (data === "sci")) || (data === "sci_plus")) || (data === "unknown"))){
-validate143.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate143.errors = vErrors;
-return errors === 0;
-}
-
-export const validateRateLimitReachedType = validate144;
+export const validateLoginAppBrand = validate144;
 
 function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4082,17 +4148,67 @@ if(typeof data !== "string"){
 validate144.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
-validate144.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema50.enum},message:"must be equal to one of the allowed values"}];
+if(!((data === "codex") || (data === "chatgpt"))){
+validate144.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema33.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 validate144.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitSnapshot = validate145;
+export const validateLogoutAccountResponse = validate145;
+const schema72 = {"title":"LogoutAccountResponse","type":"object","properties":{}};
 
 function validate145(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+validate145.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate145.errors = vErrors;
+return errors === 0;
+}
+
+export const validatePlanType = validate146;
+
+function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate146.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((((((((((((((((data === "free") || (data === "go")) || (data === "plus")) || (data === "pro")) || (data === "prolite")) || (data === "promax")) || (data === "team")) || (data === "self_serve_business_prolite")) || (data === "self_serve_business_usage_based")) || (data === "business")) || (data === "ent26")) || (data === "enterprise_cbp_automation")) || (data === "enterprise_cbp_usage_based")) || (data === "enterprise")) || (data === "edu")) || (data === "edu_plus")) || (data === "edu_pro")) || (data === "sci")) || (data === "sci_plus")) || (data === "unknown"))){
+validate146.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate146.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRateLimitReachedType = validate147;
+
+function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate147.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
+validate147.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate147.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRateLimitSnapshot = validate148;
+
+function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4101,7 +4217,7 @@ if(data.limitId !== undefined){
 let data0 = data.limitId;
 const _errs1 = errors;
 if((typeof data0 !== "string") && (data0 !== null)){
-validate145.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema48.properties.limitId.type},message:"must be string,null"}];
+validate148.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema50.properties.limitId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4114,7 +4230,7 @@ if(data.limitName !== undefined){
 let data1 = data.limitName;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate145.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema48.properties.limitName.type},message:"must be string,null"}];
+validate148.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema50.properties.limitName.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4129,8 +4245,8 @@ const _errs5 = errors;
 const _errs6 = errors;
 let valid1 = false;
 const _errs7 = errors;
-if(!(validate92(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+if(!(validate95(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -4159,7 +4275,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate145.errors = vErrors;
+validate148.errors = vErrors;
 return false;
 }
 else {
@@ -4185,8 +4301,8 @@ const _errs10 = errors;
 const _errs11 = errors;
 let valid2 = false;
 const _errs12 = errors;
-if(!(validate92(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
-vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+if(!(validate95(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs12 === errors;
@@ -4215,7 +4331,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate145.errors = vErrors;
+validate148.errors = vErrors;
 return false;
 }
 else {
@@ -4241,8 +4357,8 @@ const _errs15 = errors;
 const _errs16 = errors;
 let valid3 = false;
 const _errs17 = errors;
-if(!(validate87(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
-vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
+if(!(validate89(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
+vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
 errors = vErrors.length;
 }
 var _valid2 = _errs17 === errors;
@@ -4271,7 +4387,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate145.errors = vErrors;
+validate148.errors = vErrors;
 return false;
 }
 else {
@@ -4327,7 +4443,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate145.errors = vErrors;
+validate148.errors = vErrors;
 return false;
 }
 else {
@@ -4353,8 +4469,8 @@ const _errs25 = errors;
 const _errs26 = errors;
 let valid5 = false;
 const _errs27 = errors;
-if(!(validate97(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate100(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
+vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
 errors = vErrors.length;
 }
 var _valid4 = _errs27 === errors;
@@ -4383,7 +4499,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate145.errors = vErrors;
+validate148.errors = vErrors;
 return false;
 }
 else {
@@ -4410,24 +4526,24 @@ var valid0 = true;
 }
 }
 else {
-validate145.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate148.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate145.errors = vErrors;
+validate148.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitWindow = validate151;
+export const validateRateLimitWindow = validate154;
 
-function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
-validate151.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate154.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4435,7 +4551,7 @@ if(data.usedPercent !== undefined){
 let data0 = data.usedPercent;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate151.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate154.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4448,7 +4564,7 @@ if(data.windowDurationMins !== undefined){
 let data1 = data.windowDurationMins;
 const _errs3 = errors;
 if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
-validate151.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema49.properties.windowDurationMins.type},message:"must be integer,null"}];
+validate154.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema51.properties.windowDurationMins.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4461,7 +4577,7 @@ if(data.resetsAt !== undefined){
 let data2 = data.resetsAt;
 const _errs5 = errors;
 if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
-validate151.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema49.properties.resetsAt.type},message:"must be integer,null"}];
+validate154.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema51.properties.resetsAt.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4474,17 +4590,17 @@ var valid0 = true;
 }
 }
 else {
-validate151.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate154.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate151.errors = vErrors;
+validate154.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRequestId = validate152;
+export const validateRequestId = validate155;
 
-function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -4526,7 +4642,7 @@ else {
 vErrors.push(err2);
 }
 errors++;
-validate152.errors = vErrors;
+validate155.errors = vErrors;
 return false;
 }
 else {
@@ -4540,14 +4656,14 @@ vErrors = null;
 }
 }
 }
-validate152.errors = vErrors;
+validate155.errors = vErrors;
 return errors === 0;
 }
 
-export const validateServerNotification = validate153;
-const schema76 = {"title":"ServerNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/login/completedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/login/completed"]},"params":{"$ref":"#/definitions/AccountLoginCompletedNotification"}},"required":["method","params"]},{"title":"Account/updatedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/updated"]},"params":{"$ref":"#/definitions/AccountUpdatedNotification"}},"required":["method","params"]}]};
+export const validateServerNotification = validate156;
+const schema78 = {"title":"ServerNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/login/completedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/login/completed"]},"params":{"$ref":"#/definitions/AccountLoginCompletedNotification"}},"required":["method","params"]},{"title":"Account/updatedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/updated"]},"params":{"$ref":"#/definitions/AccountUpdatedNotification"}},"required":["method","params"]}]};
 
-function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4560,7 +4676,7 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.method === undefined) && (missing0 = "method")) || ((data.params === undefined) && (missing0 = "params"))){
-validate153.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate156.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4568,11 +4684,11 @@ if(data.method !== undefined){
 let data0 = data.method;
 const _errs4 = errors;
 if(typeof data0 !== "string"){
-validate153.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data0 === "account/login/completed")){
-validate153.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema76.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema78.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs4 === errors;
@@ -4596,7 +4712,7 @@ var valid2 = true;
 }
 }
 else {
-validate153.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate156.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4607,7 +4723,7 @@ if(errors === _errs7){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if(((data.method === undefined) && (missing1 = "method")) || ((data.params === undefined) && (missing1 = "params"))){
-validate153.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate156.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4615,11 +4731,11 @@ if(data.method !== undefined){
 let data2 = data.method;
 const _errs9 = errors;
 if(typeof data2 !== "string"){
-validate153.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data2 === "account/updated")){
-validate153.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema76.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema78.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid4 = _errs9 === errors;
@@ -4643,34 +4759,34 @@ var valid4 = true;
 }
 }
 else {
-validate153.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate156.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate153.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate156.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate153.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate156.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate153.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate156.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate153.errors = vErrors;
+validate156.errors = vErrors;
 return errors === 0;
 }
 
-export const validateServerRequest = validate156;
-const schema77 = {"title":"ServerRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/chatgptAuthTokens/refreshRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/chatgptAuthTokens/refresh"]},"params":{"$ref":"#/definitions/ChatgptAuthTokensRefreshParams"}},"required":["id","method","params"]}]};
+export const validateServerRequest = validate159;
+const schema79 = {"title":"ServerRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/chatgptAuthTokens/refreshRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/chatgptAuthTokens/refresh"]},"params":{"$ref":"#/definitions/ChatgptAuthTokensRefreshParams"}},"required":["id","method","params"]}]};
 
-function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4683,7 +4799,7 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))) || ((data.params === undefined) && (missing0 = "params"))){
-validate156.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate159.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4703,11 +4819,11 @@ if(data.method !== undefined){
 let data1 = data.method;
 const _errs5 = errors;
 if(typeof data1 !== "string"){
-validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate159.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data1 === "account/chatgptAuthTokens/refresh")){
-validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema77.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate159.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema79.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs5 === errors;
@@ -4732,26 +4848,26 @@ var valid2 = true;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate159.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate159.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate159.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate159.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate156.errors = vErrors;
+validate159.errors = vErrors;
 return errors === 0;
 }

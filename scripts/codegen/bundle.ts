@@ -16,6 +16,8 @@ export interface MethodEntry {
   kind: "request" | "notification";
   version: "v1" | "v2";
   params: string | null;
+  /** The params object may be absent or null. */
+  optionalParams?: boolean;
   result: string | null;
   experimental: boolean;
   experimentalVariants?: string[];
@@ -124,6 +126,9 @@ async function loadMethodTable(root: string, sources: Map<string, DefinitionSour
         throw new CodegenError("INVALID_METHOD_TABLE", displayPath(file), joinPointer(at, role), `unknown type "${typeName}"`);
       }
     }
+    if (entry.optionalParams && entry.params === null) {
+      throw new CodegenError("INVALID_METHOD_TABLE", displayPath(file), joinPointer(at, "optionalParams"), "optionalParams needs a params type");
+    }
     if (entry.kind === "notification" && entry.result !== null) {
       throw new CodegenError("INVALID_METHOD_TABLE", displayPath(file), joinPointer(at, "result"), "a notification has no result");
     }
@@ -152,9 +157,14 @@ function messageUnions(methods: MethodEntry[]): Record<string, unknown> {
         const properties: Record<string, unknown> = {};
         if (kind === "request") properties.id = { $ref: "#/definitions/RequestId" };
         properties.method = { type: "string", enum: [m.method] };
-        properties.params = m.params ? { $ref: `#/definitions/${m.params}` } : { type: ["object", "null"], additionalProperties: false };
+        const paramsRef = m.params ? { $ref: `#/definitions/${m.params}` } : undefined;
+        properties.params = !paramsRef
+          ? { type: ["object", "null"], additionalProperties: false }
+          : m.optionalParams
+            ? { anyOf: [paramsRef, { type: "null" }] }
+            : paramsRef;
         const required = kind === "request" ? ["id", "method"] : ["method"];
-        if (m.params) required.push("params");
+        if (m.params && !m.optionalParams) required.push("params");
         return { title: memberTitle(m.method, suffix), type: "object", properties, required };
       });
     unions[unionName] = members.length ? { title: unionName, type: "object", discriminator: { propertyName: "method" }, oneOf: members } : { title: unionName, not: {} };

@@ -9,12 +9,13 @@ import {
   type ClientRequests,
   type GetAccountResponse,
   type LoginAccountParams,
+  type ParamsArgs,
 } from "codex-auth/protocol";
 
 /** A downstream client's typed call, built only from the public protocol entry. */
 function request<M extends ClientRequestMethod>(
   method: M,
-  ...params: ClientRequests[M]["params"] extends undefined ? [] : [ClientRequests[M]["params"]]
+  ...params: ParamsArgs<ClientRequests[M]["params"]>
 ): { message: unknown; result: Promise<ClientRequests[M]["result"]> } {
   const message = params.length ? { id: 1, method, params: params[0] } : { id: 1, method };
   return { message, result: new Promise(() => {}) };
@@ -32,6 +33,10 @@ describe("codex-auth/protocol (public entry)", () => {
 
     const logout = request("account/logout");
     expect(validateClientRequest(logout.message)).toBe(true);
+
+    // Optional params: absent, null or an object.
+    expect(validateClientRequest(request("account/rateLimits/read").message)).toBe(true);
+    expect(validateClientRequest(request("account/rateLimits/read", { excludeResetCreditDetails: true }).message)).toBe(true);
 
     // @ts-expect-error apiKey is required for the apiKey variant
     const missing: LoginAccountParams = { type: "apiKey" };
