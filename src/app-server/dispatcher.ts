@@ -163,10 +163,12 @@ export class Dispatcher {
     if (descriptor.paramsType === null) {
       if (!descriptor.validateParams(params)) throw malformedRequest(`invalid type: ${describeJsonValue(params)}, expected unit`);
       decoded = undefined;
+    } else if ((!hasParams || params === null) && (descriptor as { optionalParams?: boolean }).optionalParams === true) {
+      decoded = undefined;
     } else {
       if (!hasParams || params === null) throw malformedRequest("missing field `params`");
       if (!descriptor.validateParams(params)) {
-        throw malformedRequest(shortenQuotedStrings(describeValidationError(descriptor.validateParams.errors, params)));
+        throw malformedRequest(serdeStyle(describeValidationError(descriptor.validateParams.errors, params)));
       }
       decoded = params;
     }
@@ -242,6 +244,14 @@ export function describeJsonValue(value: unknown): string {
     default:
       return "nothing";
   }
+}
+
+/**
+ * As serde words decode errors: no location, and an `Option<T>` expects just `T` ("expected a
+ * boolean", not "a boolean or null"). Long quoted strings are dropped (see below).
+ */
+function serdeStyle(message: string): string {
+  return shortenQuotedStrings(message.replace(/ at (\/[^\s]*)$/, "").replace(/(, expected .+) or null$/, "$1"));
 }
 
 /**

@@ -19,14 +19,13 @@ import {
 import { AppServerClosedError, AppServerError, AppServerProtocolError, AppServerTimeoutError } from "./errors.js";
 import { createLineOutput, subscribeInput, type AppServerInput, type AppServerOutput, type InputSubscription, type LineOutput } from "./streams.js";
 
-/** The params argument of `request()`: none for methods that take no params. */
-export type RequestParamsArgs<M extends ClientRequestMethod> = ClientRequests[M]["params"] extends undefined
-  ? []
-  : [params: ClientRequests[M]["params"]];
+/** The arguments after the method name: none without params, an optional one for optional params, else one. */
+export type ParamsArgsOf<P> = [P] extends [undefined] ? [] : undefined extends P ? [params?: Exclude<P, undefined> | null] : [params: P];
 
-export type NotificationParamsArgs<M extends ClientNotificationMethod> = ClientNotifications[M]["params"] extends undefined
-  ? []
-  : [params: ClientNotifications[M]["params"]];
+/** The params argument of `request()`: none for methods that take no params. */
+export type RequestParamsArgs<M extends ClientRequestMethod> = ParamsArgsOf<ClientRequests[M]["params"]>;
+
+export type NotificationParamsArgs<M extends ClientNotificationMethod> = ParamsArgsOf<ClientNotifications[M]["params"]>;
 
 export type NotificationListener<M extends ServerNotificationMethod> = (params: ServerNotifications[M]["params"]) => void;
 
@@ -127,13 +126,15 @@ export class AppServerConnection {
         }, timeoutMs);
       }
       this.#pending.set(id, pending);
-      this.#send(args.length > 0 ? { id, method, params: args[0] } : { id, method });
+      const params: unknown = args[0];
+      this.#send(params !== undefined ? { id, method, params } : { id, method });
     });
   }
 
   notify<M extends ClientNotificationMethod>(method: M, ...args: NotificationParamsArgs<M>): void {
     if (this.#closed) return;
-    this.#send(args.length > 0 ? { method, params: args[0] } : { method });
+    const params: unknown = args[0];
+    this.#send(params !== undefined ? { method, params } : { method });
   }
 
   /** Listens to one server notification; returns the unsubscribe function. */

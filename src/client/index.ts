@@ -9,6 +9,7 @@ export {
   type MessageTap,
   type NotificationListener,
   type NotificationParamsArgs,
+  type ParamsArgsOf,
   type RequestParamsArgs,
   type ServerRequestContext,
   type ServerRequestHandler,
