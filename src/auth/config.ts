@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { AuthError, describeSystemError } from "./errors.js";
 
@@ -36,7 +36,8 @@ export async function loadAuthConfig(codexHome: string, overrides: readonly stri
   let table: TomlTable = {};
   let text: string | null = null;
   try {
-    text = await readFile(configPath, "utf8");
+    // Synchronous: one small file, read once at start-up.
+    text = readFileSync(configPath, "utf8");
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") {
       throw new AuthError("CONFIG_INVALID", `failed to read ${configPath}: ${describeSystemError(error)}`);

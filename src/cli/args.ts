@@ -31,6 +31,14 @@ export function extractConfigOverrides(argv: readonly string[]): { overrides: st
   return { overrides, rest };
 }
 
+/** Usage lines for clap-style errors (kept here so the help texts load only for `--help`). */
+export const USAGE = {
+  root: "codex-auth [OPTIONS] <COMMAND>",
+  login: "codex-auth login [OPTIONS] [COMMAND]",
+  loginStatus: "codex-auth login status [OPTIONS]",
+  logout: "codex-auth logout [OPTIONS]",
+} as const;
+
 type BooleanFlags = Record<string, { type: "boolean"; short?: string }>;
 
 /**

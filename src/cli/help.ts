@@ -1,4 +1,4 @@
-/** Help texts, in clap's layout like Codex's; help goes to stdout, usage errors to stderr with exit 2. */
+/** Help texts (loaded only for `--help`), in clap's layout like Codex's; help goes to stdout, usage errors to stderr with exit 2. */
 const CONFIG_OPTION = `  -c, --config <key=value>
           Override a configuration value that would otherwise be loaded from \`~/.codex/config.toml\`.
           Use a dotted path (\`foo.bar.baz\`) to override nested values. The \`value\` portion is parsed
@@ -7,12 +7,7 @@ const CONFIG_OPTION = `  -c, --config <key=value>
 const HELP_OPTION = `  -h, --help
           Print help`;
 
-export const USAGE = {
-  root: "codex-auth [OPTIONS] <COMMAND>",
-  login: "codex-auth login [OPTIONS] [COMMAND]",
-  loginStatus: "codex-auth login status [OPTIONS]",
-  logout: "codex-auth logout [OPTIONS]",
-} as const;
+import { USAGE } from "./args.js";
 
 export const ROOT_HELP = `Codex login and account system: login, logout, the app-server and a local dev server
 

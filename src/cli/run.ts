@@ -5,24 +5,25 @@
  */
 import { displayArgument, extractConfigOverrides, usageError } from "./args.js";
 import { writeLine, type CliContext } from "./context.js";
-import { LOGIN_HELP, LOGIN_STATUS_HELP, LOGOUT_HELP, ROOT_HELP, USAGE } from "./help.js";
+
+const ROOT_USAGE = "codex-auth [OPTIONS] <COMMAND>";
 
 export async function runCli(argv: readonly string[], base: Omit<CliContext, "configOverrides">): Promise<number> {
   const extracted = extractConfigOverrides(argv);
   const ctx0: CliContext = { ...base, configOverrides: [] };
   if ("missingValue" in extracted) {
-    return usageError(ctx0, "a value is required for '--config <key=value>' but none was supplied", USAGE.root);
+    return usageError(ctx0, "a value is required for '--config <key=value>' but none was supplied", ROOT_USAGE);
   }
   const ctx: CliContext = { ...base, configOverrides: extracted.overrides };
   const [command, ...args] = extracted.rest;
 
   switch (command) {
     case undefined:
-      base.stderr.write(ROOT_HELP);
+      base.stderr.write((await import("./help.js")).ROOT_HELP);
       return 2;
     case "-h":
     case "--help":
-      base.stdout.write(ROOT_HELP);
+      base.stdout.write((await import("./help.js")).ROOT_HELP);
       return 0;
     case "-V":
     case "--version":
@@ -39,20 +40,24 @@ export async function runCli(argv: readonly string[], base: Omit<CliContext, "co
       return (await import("./commands/login.js")).runLoginCommand(args, ctx);
     case "logout":
       return (await import("./commands/logout.js")).runLogoutCommand(args, ctx);
+    case "app-server":
+      return (await import("./commands/app-server.js")).runAppServerCommand(args, ctx);
     case "dev-server": {
       const { runDevServerCommand } = await import("./commands/dev-server.js");
       return runDevServerCommand(args, { stdout: ctx.stdout, stderr: ctx.stderr, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     }
     default:
-      return usageError(ctx, `unrecognized subcommand '${displayArgument(command)}'`, USAGE.root);
+      return usageError(ctx, `unrecognized subcommand '${displayArgument(command)}'`, ROOT_USAGE);
   }
 }
 
-function printHelpFor(path: readonly string[], ctx: CliContext): number {
+/** Help texts load only when asked for: they are not on the `login status` start-up path. */
+async function printHelpFor(path: readonly string[], ctx: CliContext): Promise<number> {
+  const { LOGIN_HELP, LOGIN_STATUS_HELP, LOGOUT_HELP, ROOT_HELP } = await import("./help.js");
   const key = path.join(" ");
   const texts: Record<string, string> = { "": ROOT_HELP, login: LOGIN_HELP, "login status": LOGIN_STATUS_HELP, logout: LOGOUT_HELP };
   const text = texts[key];
-  if (text === undefined) return usageError(ctx, `unrecognized subcommand '${displayArgument(path[0] ?? "")}'`, USAGE.root);
+  if (text === undefined) return usageError(ctx, `unrecognized subcommand '${displayArgument(path[0] ?? "")}'`, ROOT_USAGE);
   ctx.stdout.write(text);
   return 0;
 }

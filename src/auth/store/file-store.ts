@@ -1,10 +1,10 @@
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import { authFilePath } from "../codex-home.js";
 import { AuthError, describeSystemError } from "../errors.js";
 import type { AuthDotJson, AuthStore } from "./auth-store.js";
 import { parseAuthDotJson, serializeAuthDotJson } from "./format.js";
-import { withFileLock } from "./lock.js";
 
 /** Our lock's own name: Codex 0.169.0 keeps a permanent empty `auth.json.lock` for flock(2), which Node cannot take. */
 export const AUTH_LOCK_FILE = "auth.json.codex-auth.lock";
@@ -60,6 +60,8 @@ export class FileAuthStore implements AuthStore {
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
     const lockOptions = this.options.lockTimeoutMs === undefined ? {} : { timeoutMs: this.options.lockTimeoutMs };
     try {
+      // The lock is only needed to write; reads rely on atomic rename and stay off this import.
+      const { withFileLock } = await import("./lock.js");
       return await withFileLock(path.join(this.codexHome, AUTH_LOCK_FILE), fn, lockOptions);
     } catch (error) {
       if (error instanceof AuthError) throw error;
@@ -67,9 +69,10 @@ export class FileAuthStore implements AuthStore {
     }
   }
 
+  /** A synchronous read of a small file: cheaper at start-up than the promise API, and atomic renames mean no partial reads. */
   private async readText(): Promise<string | null> {
     try {
-      return await readFile(this.path, "utf8");
+      return readFileSync(this.path, "utf8");
     } catch (error) {
       if ((error as { code?: string }).code === "ENOENT") return null;
       throw new AuthError("STORE_UNREADABLE", `failed to read CLI auth from ${this.description}: ${describeSystemError(error)}`);

@@ -1,8 +1,7 @@
 import type { CurrentAuth } from "../../auth/manager.js";
-import { displayArgument, parseFlags, usageError } from "../args.js";
+import { USAGE, displayArgument, parseFlags, usageError } from "../args.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
-import { LOGIN_STATUS_HELP, USAGE } from "../help.js";
 
 const FLAGS = {
   json: { type: "boolean" },
@@ -30,7 +29,7 @@ export async function runLoginStatusCommand(args: readonly string[], ctx: CliCon
   const parsed = parseFlags(args, FLAGS, USAGE.loginStatus, ctx);
   if (typeof parsed === "number") return parsed;
   if (parsed.values.help) {
-    ctx.stdout.write(LOGIN_STATUS_HELP);
+    ctx.stdout.write((await import("../help.js")).LOGIN_STATUS_HELP);
     return 0;
   }
   if (parsed.positionals.length > 0) {

@@ -1,9 +1,8 @@
 import { isAuthError } from "../../auth/errors.js";
 import { assertChatgptLoginAllowed } from "../../auth/policy.js";
-import { displayArgument, parseFlags, usageError } from "../args.js";
+import { USAGE, displayArgument, parseFlags, usageError } from "../args.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
-import { LOGIN_HELP, USAGE } from "../help.js";
 import { readStdinSecret } from "../io.js";
 
 const FLAGS = {
@@ -25,7 +24,7 @@ export async function runLoginCommand(args: readonly string[], ctx: CliContext):
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (values.help) {
-    ctx.stdout.write(LOGIN_HELP);
+    ctx.stdout.write((await import("../help.js")).LOGIN_HELP);
     return 0;
   }
   if (positionals.length > 0) return usageError(ctx, `unexpected argument '${displayArgument(positionals[0] as string)}' found`, USAGE.login);

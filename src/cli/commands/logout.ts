@@ -1,7 +1,6 @@
-import { displayArgument, parseFlags, usageError } from "../args.js";
+import { USAGE, displayArgument, parseFlags, usageError } from "../args.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
-import { LOGOUT_HELP, USAGE } from "../help.js";
 
 const FLAGS = { help: { type: "boolean", short: "h" } } as const;
 
@@ -10,7 +9,7 @@ export async function runLogoutCommand(args: readonly string[], ctx: CliContext)
   const parsed = parseFlags(args, FLAGS, USAGE.logout, ctx);
   if (typeof parsed === "number") return parsed;
   if (parsed.values.help) {
-    ctx.stdout.write(LOGOUT_HELP);
+    ctx.stdout.write((await import("../help.js")).LOGOUT_HELP);
     return 0;
   }
   if (parsed.positionals.length > 0) {
