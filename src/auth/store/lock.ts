@@ -29,12 +29,25 @@ export interface FileLockOptions {
 
 let sequence = 0;
 
+/** Holders in this process queue here first, so the file lock (and its polling) only arbitrates between processes. */
+const inProcessTails = new Map<string, Promise<void>>();
+
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
-  const release = await acquireFileLock(lockPath, options);
+  const previous = inProcessTails.get(lockPath) ?? Promise.resolve();
+  let done!: () => void;
+  const tail = new Promise<void>((resolve) => (done = resolve));
+  inProcessTails.set(lockPath, tail);
+  await previous;
   try {
-    return await fn();
+    const release = await acquireFileLock(lockPath, options);
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
   } finally {
-    await release();
+    done();
+    if (inProcessTails.get(lockPath) === tail) inProcessTails.delete(lockPath);
   }
 }
 

@@ -1,0 +1,110 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AuthError } from "../../../src/auth/errors.js";
+import { FileAuthStore } from "../../../src/auth/store/file-store.js";
+import { AUTH_LOCK_FILE, serializeAuthDotJson } from "../../../src/auth/store/index.js";
+import { tempDir, type TempDir } from "../../support/cli-process.js";
+import { codexFixture } from "../../support/fixtures.js";
+
+let home: TempDir;
+beforeEach(() => (home = tempDir("codex-auth-file-store-")));
+afterEach(() => home.remove());
+
+const authPath = () => path.join(home.dir, "auth.json");
+
+async function storeError(promise: Promise<unknown>): Promise<AuthError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AuthError);
+    return error as AuthError;
+  }
+  throw new Error("expected a store error");
+}
+
+describe("FileAuthStore", () => {
+  it("writes exactly what Codex 0.169.0 writes (bytes, no trailing newline) with mode 0600", async () => {
+    const store = new FileAuthStore(home.dir);
+    await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-proj-1234567890ABCDE" });
+    expect(readFileSync(authPath())).toEqual(readFileSync(codexFixture("auth-json/api-key.written-by-codex-0.169.0.json")));
+    expect(statSync(authPath()).mode & 0o777).toBe(0o600);
+
+    await store.save({ OPENAI_API_KEY: null, personal_access_token: "at-good-1" });
+    expect(readFileSync(authPath())).toEqual(readFileSync(codexFixture("auth-json/personal-access-token.written-by-codex-0.169.0.json")));
+  });
+
+  it("round-trips what it reads from the Codex fixtures", async () => {
+    for (const name of ["api-key", "personal-access-token"]) {
+      const bytes = readFileSync(codexFixture(`auth-json/${name}.written-by-codex-0.169.0.json`), "utf8");
+      writeFileSync(authPath(), bytes);
+      const loaded = await new FileAuthStore(home.dir).load();
+      expect(serializeAuthDotJson(loaded!)).toBe(bytes);
+    }
+  });
+
+  it("replaces a file with looser permissions by a new 0600 file", async () => {
+    writeFileSync(authPath(), '{\n  "OPENAI_API_KEY": "sk-old"\n}', { mode: 0o644 });
+    chmodSync(authPath(), 0o644);
+    await new FileAuthStore(home.dir).save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-new" });
+    expect(statSync(authPath()).mode & 0o777).toBe(0o600);
+  });
+
+  it("creates a missing CODEX_HOME directory when saving, and leaves no temp or lock files", async () => {
+    const nested = path.join(home.dir, "a", "b");
+    const store = new FileAuthStore(nested);
+    await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-x" });
+    expect(readdirSync(nested)).toEqual(["auth.json"]);
+    expect(existsSync(path.join(nested, AUTH_LOCK_FILE))).toBe(false);
+  });
+
+  it("returns null when there is no file, and delete reports whether it removed one", async () => {
+    const store = new FileAuthStore(home.dir);
+    expect(await store.load()).toBeNull();
+    expect(await store.delete()).toBe(false);
+    await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-x" });
+    expect(await store.delete()).toBe(true);
+    expect(existsSync(authPath())).toBe(false);
+  });
+
+  it("rejects malformed content with an error naming the file, and never overwrites it on save", async () => {
+    const store = new FileAuthStore(home.dir);
+    for (const content of ["{not json", "", "[]", '{"OPENAI_API_KEY":5}', '{"auth_mode":"bogus"}', '{"tokens":{"id_token":"x"}}']) {
+      writeFileSync(authPath(), content);
+      const loadError = await storeError(store.load());
+      expect(loadError.code).toBe("STORE_MALFORMED");
+      expect(loadError.message).toContain(`failed to deserialize CLI auth from file "${authPath()}": `);
+
+      const saveError = await storeError(store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-new" }));
+      expect(saveError.code).toBe("STORE_MALFORMED");
+      expect(saveError.message).toContain(authPath());
+      expect(readFileSync(authPath(), "utf8")).toBe(content);
+    }
+    // An explicit delete (logout) is the way out.
+    expect(await store.delete()).toBe(true);
+  });
+
+  it("names the unknown auth_mode", async () => {
+    writeFileSync(authPath(), '{"auth_mode":"bedrockApiKey","OPENAI_API_KEY":null}');
+    expect((await storeError(new FileAuthStore(home.dir).load())).message).toMatch(/unknown variant .*bedrockApiKey.* at \/auth_mode/);
+  });
+
+  it("reports an unreadable file (here: a directory in its place) with its path", async () => {
+    mkdirSync(authPath());
+    const store = new FileAuthStore(home.dir);
+    const error = await storeError(store.load());
+    expect(error.code).toBe("STORE_UNREADABLE");
+    expect(error.message).toBe(`failed to read CLI auth from file "${authPath()}": Is a directory (EISDIR)`);
+    expect((await storeError(store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-x" }))).code).toBe("STORE_UNREADABLE");
+    expect((await storeError(store.delete())).message).toContain(authPath());
+  });
+
+  it("serializes concurrent saves in one process without losing the file", async () => {
+    const store = new FileAuthStore(home.dir);
+    const keys = Array.from({ length: 25 }, (_, i) => `sk-concurrent-${i}`);
+    await Promise.all(keys.map((key) => store.save({ auth_mode: "apikey", OPENAI_API_KEY: key })));
+    const loaded = await store.load();
+    expect(keys).toContain(loaded?.OPENAI_API_KEY);
+    expect(readdirSync(home.dir)).toEqual(["auth.json"]);
+  });
+});
