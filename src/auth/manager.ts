@@ -66,6 +66,15 @@ export class AuthManager {
     private readonly enableCodexApiKeyEnv: boolean,
   ) {}
 
+  /** Like Codex's Debug impl: the store, flags and modes only. The env it holds may carry credentials. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `AuthManager { codexHome: ${JSON.stringify(this.codexHome)}, store: ${this.store.description}, external: ${this.external?.mode ?? "none"}, codexApiKeyEnv: ${this.enableCodexApiKeyEnv} }`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { codexHome: this.codexHome, store: this.store.description, external: this.external?.mode ?? null };
+  }
+
   static async create(options: AuthManagerOptions): Promise<AuthManager> {
     const store = options.store ?? createAuthStore(options.config.credentialsStore, options.codexHome);
     return new AuthManager(options.codexHome, options.config, store, options.env ?? process.env, options.enableCodexApiKeyEnv);

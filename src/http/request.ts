@@ -118,13 +118,17 @@ function readErrorCode(body: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Undici hides the useful part in `cause` (ECONNREFUSED, ENOTFOUND, ...). */
+/** Undici hides the useful part in `cause` (ECONNREFUSED, ENOTFOUND, ...). URLs inside messages are scrubbed of userinfo and query. */
 function describeTransportCause(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   if (typeof cause?.code === "string") return `: ${cause.code}`;
-  if (typeof cause?.message === "string" && cause.message) return `: ${cause.message}`;
-  if (error instanceof Error && error.message && error.message !== "fetch failed") return `: ${error.message}`;
+  if (typeof cause?.message === "string" && cause.message) return `: ${scrubUrls(cause.message)}`;
+  if (error instanceof Error && error.message && error.message !== "fetch failed") return `: ${scrubUrls(error.message)}`;
   return "";
+}
+
+function scrubUrls(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => displayUrl(url));
 }
 
 function formatSeconds(ms: number): string {
