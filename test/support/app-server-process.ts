@@ -14,9 +14,31 @@ const MAIN = path.join(ROOT, "dist/src/cli/main.js");
 const COMMAND_MODULE = path.join(ROOT, "dist/src/cli/commands/app-server.js");
 const RUN_MODULE = path.join(ROOT, "dist/src/cli/run.js");
 
+/** What a complete build has: tsc output plus the standalone validators build.mjs copies afterwards. */
+const BUILD_OUTPUTS = [
+  COMMAND_MODULE,
+  MAIN,
+  path.join(ROOT, "dist/generated/protocol/validators.js"),
+  path.join(ROOT, "dist/generated/storage/auth-json.validators.js"),
+  path.join(ROOT, "dist/generated/http/backend.validators.js"),
+];
+
+/**
+ * Waits (synchronously, up to 60 s) while dist/ is incomplete: in a shared checkout another
+ * `npm run build` may be recreating it.
+ */
+function waitForBuild(): void {
+  const deadline = Date.now() + 60_000;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  while (!BUILD_OUTPUTS.every((file) => existsSync(file))) {
+    if (Date.now() > deadline) throw new Error(`${COMMAND_MODULE} or the copied validators are missing: run \`npm run build\` first`);
+    Atomics.wait(sleeper, 0, 0, 250);
+  }
+}
+
 /** The argv that starts `codex-auth app-server` from dist/, before the server's own args. */
 export function appServerArgv(): { command: string; args: string[] } {
-  if (!existsSync(COMMAND_MODULE)) throw new Error(`${COMMAND_MODULE} is missing: run \`npm run build\` first`);
+  waitForBuild();
   if (existsSync(RUN_MODULE) && readFileSync(RUN_MODULE, "utf8").includes("commands/app-server.js")) {
     return { command: process.execPath, args: [MAIN, "app-server"] };
   }
