@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AppServerError, type AppServerClient } from "../../src/client/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import type { ServerNotificationMethod } from "../../src/protocol/index.js";
-import { initializeMessage, RawAppServer, spawnAppServer, type ServerLaunch, type SpawnedAppServer } from "../support/app-server-process.js";
+import { codexFixture } from "../support/fixtures.js";
+import { initializeMessage, RawAppServer, spawnAppServer, tempCodexHome, type ServerLaunch, type SpawnedAppServer } from "../support/app-server-process.js";
 import { OutboundValidator } from "../support/app-server-validation.js";
 
 /** Each account method against the spawned server (typed client), with the dev server behind it. */
@@ -244,6 +245,32 @@ describe("app-server account methods", () => {
     // Logout keeps the env PAT: account/updated reports what remains.
     expect(await client.request("account/logout")).toEqual({});
     expect(await settle(client)).toEqual([{ method: "account/updated", params: { authMode: "personalAccessToken", planType: null } }]);
+  });
+
+  it("loads a PAT stored by Codex 0.169.0 (auth.json without auth_mode) with a live whoami", async () => {
+    dev.addPersonalAccessToken("at-good-1", { account: { email: "stored@example.com", accountId: "acct-stored", userId: "user-stored", planType: "team" } });
+    const home = tempCodexHome();
+    try {
+      copyFileSync(codexFixture("auth-json", "personal-access-token.written-by-codex-0.169.0.json"), path.join(home.dir, "auth.json"));
+      const client = await start({ env: { CODEX_HOME: home.dir } });
+      expect(await client.request("getAuthStatus", { includeToken: true })).toEqual({ authMethod: "personalAccessToken", authToken: null, requiresOpenaiAuth: true });
+      expect(await client.request("account/read", {})).toEqual({
+        account: { type: "chatgpt", email: "stored@example.com", planType: "team" },
+        userId: "user-stored",
+        requiresOpenaiAuth: true,
+        workspaceRouting: null,
+      });
+      expect(dev.count("GET", "/api/accounts/v1/user-auth-credential/whoami")).toBeGreaterThan(0);
+      expect(await client.request("account/logout")).toEqual({});
+      expect(await settle(client)).toEqual([{ method: "account/updated", params: { authMode: null, planType: null } }]);
+      expect(existsSync(path.join(home.dir, "auth.json"))).toBe(false);
+      expect(await server!.close()).toEqual({ code: 0, signal: null });
+      expect(validator.problems).toEqual([]);
+    } finally {
+      await server?.close();
+      server = null;
+      home.remove();
+    }
   });
 
   it("starts without credentials when the PAT's whoami preflight fails (logged on stderr)", async () => {
