@@ -63,8 +63,12 @@ export function createAppServer(options: AppServerOptions): AppServer {
   const logins = new PendingLogins({
     notifyCompleted: (completed) => session.notify("account/login/completed", completed),
     onSucceeded: async () => {
-      const auth = await currentAuthOrNull({ auth: options.auth, log });
-      session.notify("account/updated", { authMode: auth?.mode ?? null, planType: auth?.planType ?? null });
+      try {
+        const auth = await currentAuthOrNull({ auth: options.auth, log });
+        session.notify("account/updated", { authMode: auth?.mode ?? null, planType: auth?.planType ?? null });
+      } catch (error) {
+        log.error(`could not report the account after a login: ${error instanceof Error ? error.message : String(error)}`);
+      }
     },
     ...(options.loginTimeoutMs !== undefined ? { timeoutMs: options.loginTimeoutMs } : {}),
   });
