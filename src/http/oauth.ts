@@ -127,29 +127,35 @@ async function call<T>(
     });
   } catch (error) {
     if (error instanceof HttpError && error.code === "STATUS" && error.status !== undefined) {
-      const body = typeof raw?.error === "string" ? raw.error : "";
-      const { errorCode, detail } = readOAuthErrorBody(body);
+      // openapi-fetch hands error bodies over already JSON-parsed when they parse, else as text.
+      const { errorCode, detail } = readOAuthErrorBody(raw?.error);
       throw new OAuthStatusError(error.status, errorCode, scrub(detail, request.secrets));
     }
     throw error;
   }
 }
 
-/** The error code and human text of an issuer error body, whatever its shape. */
-export function readOAuthErrorBody(body: string): { errorCode: string | undefined; detail: string | null } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    const text = body.trim();
+/** The error code and human text of an issuer error body (text, or JSON already parsed), whatever its shape. */
+export function readOAuthErrorBody(body: unknown): { errorCode: string | undefined; detail: string | null } {
+  let parsed: unknown = body;
+  if (typeof body === "string") {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      const text = body.trim();
+      return { errorCode: undefined, detail: text ? text : null };
+    }
+  }
+  if (typeof parsed !== "object" || parsed === null) {
+    const text = typeof body === "string" ? body.trim() : "";
     return { errorCode: undefined, detail: text ? text : null };
   }
-  const record = (typeof parsed === "object" && parsed !== null ? parsed : {}) as OAuthError & Record<string, unknown>;
+  const record = parsed as OAuthError & Record<string, unknown>;
   const nested = typeof record.error === "object" && record.error !== null ? record.error : undefined;
   const text = (value: unknown): string | undefined => (typeof value === "string" && value.length > 0 ? value : undefined);
   const errorCode = text(nested?.code) ?? text(record.error) ?? text(record.code);
-  const detail = text(record.error_description) ?? text(nested?.message) ?? text(record.message) ?? errorCode ?? (body.trim() || null);
-  return { errorCode, detail: detail ?? null };
+  const detail = text(record.error_description) ?? text(nested?.message) ?? text(record.message) ?? errorCode ?? null;
+  return { errorCode, detail };
 }
 
 const MAX_DETAIL_LENGTH = 300;

@@ -82,8 +82,7 @@ export interface ChatgptLoginHandle {
 export async function startChatgptLogin(options: ChatgptLoginServerOptions): Promise<ChatgptLoginHandle> {
   const issuer = (options.issuer ?? resolveOAuthEndpoints(options.env ?? process.env).issuer).replace(/\/+$/, "");
   const clientId = options.clientId ?? CODEX_CLIENT_ID;
-  const preferredPort = options.port ?? DEFAULT_LOGIN_PORT;
-  const fallbackPort = options.fallbackPort !== undefined ? options.fallbackPort : preferredPort === DEFAULT_LOGIN_PORT ? FALLBACK_LOGIN_PORT : null;
+  const { preferredPort, fallbackPort } = loginPorts(options);
 
   const pkce = generatePkce();
   const state = options.forceState ?? generateState();
@@ -120,6 +119,13 @@ export async function startChatgptLogin(options: ChatgptLoginServerOptions): Pro
     allowedWorkspaceIds: options.forcedWorkspaceIds ?? null,
   });
   return Object.freeze({ authUrl, port, redirectUri, done: flow.done, cancel: () => flow.cancel() });
+}
+
+/** 1455 then 1457 by default; an explicit port has no fallback unless one is given. */
+export function loginPorts(options: { port?: number; fallbackPort?: number | null }): { preferredPort: number; fallbackPort: number | null } {
+  const preferredPort = options.port ?? DEFAULT_LOGIN_PORT;
+  const fallbackPort = options.fallbackPort !== undefined ? options.fallbackPort : preferredPort === DEFAULT_LOGIN_PORT ? FALLBACK_LOGIN_PORT : null;
+  return { preferredPort, fallbackPort };
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
