@@ -242,6 +242,13 @@ describe("app-server account methods", () => {
     expect(error.code).toBe(-32603);
     expect(error.message).toBe(`failed to fetch codex rate limits: GET ${dev.chatgptBaseUrl}wham/usage failed: 401 Unauthorized`);
 
+    dev.backend.failNext(500);
+    const backendDown = await rejection(client.request("account/rateLimits/read"));
+    expect({ code: backendDown.code, message: backendDown.message }).toEqual({
+      code: -32603,
+      message: `failed to fetch codex rate limits: GET ${dev.chatgptBaseUrl}wham/usage failed: 500 Internal Server Error`,
+    });
+
     // Logout keeps the env PAT: account/updated reports what remains.
     expect(await client.request("account/logout")).toEqual({});
     expect(await settle(client)).toEqual([{ method: "account/updated", params: { authMode: "personalAccessToken", planType: null } }]);

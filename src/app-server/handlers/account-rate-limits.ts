@@ -30,14 +30,25 @@ export function accountRateLimitsRead(deps: AccountDeps): RequestHandler<"accoun
     try {
       result = await deps.auth.recoveryFor(auth).run(usageSender(deps, auth), (answer) => answer.status === 401);
     } catch (error) {
-      if (error instanceof ExternalRefreshError || error instanceof HttpError || isAuthError(error)) {
-        throw internalError(`${FAILED}: ${error.message}`);
-      }
+      if (error instanceof HttpError) throw internalError(`${FAILED}: ${describeHttpFailure(error, deps.usageUrl)}`);
+      if (error instanceof ExternalRefreshError || isAuthError(error)) throw internalError(`${FAILED}: ${error.message}`);
       throw error;
     }
     if (result.status === 401) throw internalError(`${FAILED}: GET ${deps.usageUrl} failed: 401 Unauthorized`);
     return toRateLimitsResponse(result.usage);
   };
+}
+
+/** Codex's wording: `GET <url> failed: 500 Internal Server Error`, `Decode error for <url>: ...`. */
+function describeHttpFailure(error: HttpError, url: string): string {
+  switch (error.code) {
+    case "STATUS":
+      return `GET ${url} failed: ${error.message}`;
+    case "INVALID_RESPONSE":
+      return `Decode error for ${url}: ${error.message}`;
+    default:
+      return error.message;
+  }
 }
 
 /**
