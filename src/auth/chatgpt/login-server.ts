@@ -283,6 +283,8 @@ class CallbackFlow {
   }
 
   private fail(code: ChatgptLoginErrorCode, message: string): void {
+    // Once the credential is saved the login has happened: a late cancel or timeout cannot undo it.
+    if (this.phase === "redirected" && this.result !== null) return this.succeed(this.result);
     this.finish(() => this.rejectDone(new ChatgptLoginError(code, message)));
   }
 

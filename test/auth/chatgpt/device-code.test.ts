@@ -5,7 +5,9 @@ import { ChatgptLoginError } from "../../../src/auth/chatgpt/errors.js";
 import { FileAuthStore } from "../../../src/auth/store/file-store.js";
 import type { DevServer } from "../../../src/dev-server/index.js";
 import { start, until } from "../../dev-server/support.js";
-import { authPath, fileMode, readAuth, tempHome } from "./support.js";
+import { inspect } from "node:util";
+import { assertNoSecrets } from "../../support/secrets.js";
+import { authPath, fileMode, json, readAuth, recordingServer, tempHome } from "./support.js";
 
 const TOKEN = "/api/accounts/deviceauth/token";
 
@@ -142,6 +144,23 @@ describe("device-code login", () => {
     const aborted = await startDeviceCodeLogin(options(server, home, { signal: controller.signal }));
     controller.abort();
     expect(await failure(aborted.done)).toMatchObject({ code: "CANCELLED" });
+  });
+
+  it("keeps the code and verifier out of the error even when the issuer echoes them back", async () => {
+    const code = "code-echoed-0123456789abcdef";
+    const verifier = "verifier-echoed-0123456789abcdef0123456789";
+    const issuer = await recordingServer((request, response) => {
+      if (request.url.endsWith("/usercode")) return json(response, 200, { device_auth_id: "d-1", user_code: "ABCD-2345", interval: "0" });
+      if (request.url.endsWith("/deviceauth/token")) return json(response, 200, { authorization_code: code, code_challenge: "c", code_verifier: verifier });
+      json(response, 400, { error: "invalid_grant", error_description: `bad ${new URLSearchParams(request.body).get("code")} / ${request.body}` });
+    });
+    const home = tempHome();
+    const login = await startDeviceCodeLogin({ issuer: issuer.url, persist: async () => undefined });
+    const error = await failure(login.done);
+    expect(error.message).toMatch(/^device code exchange failed: token endpoint returned status 400 Bad Request: bad \[REDACTED\]/);
+    expect(new URLSearchParams(issuer.requests.at(-1)!.body).get("redirect_uri")).toBe(`${issuer.url}/deviceauth/callback`);
+    assertNoSecrets([error.message, inspect(error), String(error.stack)], [code, verifier]);
+    expect(existsSync(authPath(home))).toBe(false);
   });
 
   it("parses the interval as a string or a number, defaulting to 5", () => {

@@ -277,6 +277,15 @@ describe("browser login: the local callback server", () => {
     expect(await failure(handle.done)).toMatchObject({ code: "CANCELLED", message: "Login cancelled" });
   });
 
+  it("reports success for a cancel that comes after the credential was saved", async () => {
+    const { server } = await start();
+    server.setAuthorizeMode("approve");
+    const handle = await login(server, tempHome(), { successGraceMs: 60_000 });
+    await visitAuthorizeUrl(handle.authUrl, { followSuccess: false });
+    handle.cancel();
+    await expect(handle.done).resolves.toMatchObject({ accountId: "acct-demo" });
+  });
+
   it("finishes after a grace period when the browser does not load /success (the credential is saved)", async () => {
     const { server } = await start();
     server.setAuthorizeMode("approve");
