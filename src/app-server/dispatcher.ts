@@ -163,7 +163,7 @@ export class Dispatcher {
     if (descriptor.paramsType === null) {
       if (!descriptor.validateParams(params)) throw malformedRequest(`invalid type: ${describeJsonValue(params)}, expected unit`);
       decoded = undefined;
-    } else if ((!hasParams || params === null) && (descriptor as { optionalParams?: boolean }).optionalParams === true) {
+    } else if ((!hasParams || params === null) && descriptor.optionalParams) {
       decoded = undefined;
     } else {
       if (!hasParams || params === null) throw malformedRequest("missing field `params`");
