@@ -23,10 +23,11 @@ export interface StartupResult {
 export const STARTUP_RATIO_TARGET = 1.3;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const cli = path.join(root, "dist/src/cli/main.js");
 
-export async function benchStartup(options: { runs?: number } = {}): Promise<StartupResult[]> {
+export async function benchStartup(options: { runs?: number; cli?: string } = {}): Promise<StartupResult[]> {
   const runs = options.runs ?? 20;
+  // CODEX_AUTH_BENCH_CLI: measure another build of the CLI (e.g. a private copy while dist/ is being rebuilt).
+  const cli = options.cli ?? process.env.CODEX_AUTH_BENCH_CLI ?? path.join(root, "dist/src/cli/main.js");
   const tmp = mkdtempSync(path.join(tmpdir(), "codex-auth-startup-"));
   const dev = await startDevServer({ port: 0 });
   try {

@@ -24,7 +24,7 @@ const WHOAMI = "/api/accounts/v1/user-auth-credential/whoami";
 const outputs: string[] = [];
 const dev = await startDevServer({ port: 0 });
 const home = mkdtempSync(path.join(tmpdir(), "codex-auth-demo-"));
-const env = { ...process.env, ...dev.env(), CODEX_HOME: home };
+const env: NodeJS.ProcessEnv = { ...process.env, ...dev.env(), CODEX_HOME: home };
 for (const name of ["CODEX_API_KEY", "CODEX_ACCESS_TOKEN", "OPENAI_API_KEY"]) delete env[name];
 
 function say(text = ""): void {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FileAuthStore, resolveStoredMode } from "../../src/auth/store/index.js";
@@ -15,6 +15,8 @@ import { CapturedStreams } from "../support/secrets.js";
  */
 const SHARED = codexFixture("auth-json");
 const CAPTURED = path.resolve("test/fixtures/captured");
+/** The team's originals beside the checkout (CI has them); the vendored copy must match them. */
+const TEAM_SHARED = path.resolve("../shared/fixtures/auth-json");
 
 let dev: DevServer;
 let home: TempDir;
@@ -42,6 +44,7 @@ const expectedModes: Record<string, string> = {
 
 const fixtureFiles = [
   ...readdirSync(SHARED).filter((f) => f.endsWith(".json")).map((f) => path.join(SHARED, f)),
+  ...(existsSync(TEAM_SHARED) ? readdirSync(TEAM_SHARED).filter((f) => f.endsWith(".json")).map((f) => path.join(TEAM_SHARED, f)) : []),
   ...readdirSync(CAPTURED).filter((f) => f.endsWith(".json")).map((f) => path.join(CAPTURED, f)),
 ];
 
@@ -53,20 +56,27 @@ async function cli(args: string[], stdin?: string) {
 }
 
 describe("files written by Codex 0.169.0", () => {
-  it.each(fixtureFiles.map((file) => [path.basename(file), file]))("%s loads with the right mode", async (name, file) => {
+  it.each(fixtureFiles.map((file) => [path.relative(process.cwd(), file), file]))("%s loads with the right mode", async (name, file) => {
     writeFileSync(path.join(home.dir, "auth.json"), readFileSync(file));
     const stored = await new FileAuthStore(home.dir).load();
     expect(stored).not.toBeNull();
-    expect(resolveStoredMode(stored!)).toBe(expectedModes[name]);
+    const mode = expectedModes[path.basename(name)];
+    expect(resolveStoredMode(stored!)).toBe(mode);
 
     const status = await cli(["login", "status", "--json"]);
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout).authMode).toBe(expectedModes[name]);
+    expect(JSON.parse(status.stdout).authMode).toBe(mode);
   });
 
   it("covers at least the shared fixtures", () => {
     expect(fixtureFiles.map((f) => path.basename(f))).toEqual(expect.arrayContaining(["api-key.written-by-codex-0.169.0.json", "personal-access-token.written-by-codex-0.169.0.json"]));
     for (const file of fixtureFiles) expect(expectedModes[path.basename(file)], file).toBeDefined();
+  });
+
+  it.skipIf(!existsSync(TEAM_SHARED))("the vendored copies are byte-identical to ../shared/fixtures", () => {
+    for (const name of readdirSync(TEAM_SHARED).filter((f) => f.endsWith(".json"))) {
+      expect(readFileSync(path.join(SHARED, name))).toEqual(readFileSync(path.join(TEAM_SHARED, name)));
+    }
   });
 });
 
