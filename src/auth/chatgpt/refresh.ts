@@ -8,8 +8,9 @@ import { Secret } from "../secret.js";
 import type { AuthStore } from "../store/auth-store.js";
 import { resolveStoredMode } from "../store/format.js";
 import { withFileLock } from "../store/lock.js";
-import { accessTokenExpiresAt, parseChatgptIdToken } from "./id-token.js";
-import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh, parseLastRefresh } from "./persist.js";
+import { parseChatgptIdToken } from "./id-token.js";
+import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh } from "./persist.js";
+import { needsRefresh } from "./refresh-window.js";
 
 /**
  * Managed ChatGPT token refresh (Codex's `refresh_token()` / `classify_refresh_token_failure`),
@@ -19,8 +20,6 @@ import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh, parseLast
  * of its refresh token, never the token) so they are not retried until the credential changes.
  */
 
-export const REFRESH_WINDOW_MS = 5 * 60_000;
-export const TOKEN_REFRESH_INTERVAL_MS = 8 * 24 * 60 * 60_000;
 /** Beside the store's own lock (which `save` takes), so the refresh can hold this one across reload, request and save. */
 export const REFRESH_LOCK_FILE = "auth.json.codex-auth.refresh.lock";
 
@@ -28,17 +27,7 @@ export function refreshLockPath(codexHome: string): string {
   return path.join(codexHome, REFRESH_LOCK_FILE);
 }
 
-/**
- * Whether managed tokens should be refreshed now: the access token's `exp` is within 5 minutes
- * (or past); without `exp`, `last_refresh` is more than 8 days old; with neither, never.
- */
-export function needsRefresh(tokens: Pick<StoredChatgptTokens, "access_token">, lastRefresh: string | null | undefined, now: Date = new Date()): boolean {
-  const expiresAt = accessTokenExpiresAt(tokens.access_token);
-  if (expiresAt !== null) return expiresAt.getTime() <= now.getTime() + REFRESH_WINDOW_MS;
-  const refreshedAt = parseLastRefresh(lastRefresh);
-  if (refreshedAt === null) return false;
-  return refreshedAt.getTime() < now.getTime() - TOKEN_REFRESH_INTERVAL_MS;
-}
+export { needsRefresh, REFRESH_WINDOW_MS, TOKEN_REFRESH_INTERVAL_MS } from "./refresh-window.js";
 
 export type RefreshFailureReason = "expired" | "exhausted" | "revoked" | "other";
 
