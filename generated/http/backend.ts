@@ -23,16 +23,16 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         UsageWindow: {
-            /** @description Percent of the window used. */
+            /** @description Percent of the window used (an integer; Codex 0.169.0 rejects fractions). */
             used_percent: number;
-            limit_window_seconds?: number | null;
+            limit_window_seconds: number | null;
             reset_after_seconds?: number | null;
             /** @description Unix seconds. */
             reset_at?: number | null;
         };
         RateLimitDetails: {
-            allowed?: boolean;
-            limit_reached?: boolean;
+            allowed: boolean;
+            limit_reached: boolean;
             primary_window?: components["schemas"]["UsageWindow"] | null;
             secondary_window?: components["schemas"]["UsageWindow"] | null;
         };

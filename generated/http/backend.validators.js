@@ -33,8 +33,8 @@ return errors === 0;
 validate53.evaluated = {"props":{"detail":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateRateLimitDetails = validate54;
-const schema21 = {"type":"object","properties":{"allowed":{"type":"boolean"},"limit_reached":{"type":"boolean"},"primary_window":{"oneOf":[{"$ref":"#/$defs/UsageWindow"},{"type":"null"}]},"secondary_window":{"oneOf":[{"$ref":"#/$defs/UsageWindow"},{"type":"null"}]}}};
-const schema22 = {"type":"object","properties":{"used_percent":{"type":"number","description":"Percent of the window used."},"limit_window_seconds":{"type":["integer","null"]},"reset_after_seconds":{"type":["integer","null"]},"reset_at":{"type":["integer","null"],"description":"Unix seconds."}},"required":["used_percent"]};
+const schema21 = {"type":"object","properties":{"allowed":{"type":"boolean"},"limit_reached":{"type":"boolean"},"primary_window":{"oneOf":[{"$ref":"#/$defs/UsageWindow"},{"type":"null"}]},"secondary_window":{"oneOf":[{"$ref":"#/$defs/UsageWindow"},{"type":"null"}]}},"required":["allowed","limit_reached"]};
+const schema22 = {"type":"object","properties":{"used_percent":{"type":"integer","description":"Percent of the window used (an integer; Codex 0.169.0 rejects fractions)."},"limit_window_seconds":{"type":["integer","null"]},"reset_after_seconds":{"type":["integer","null"]},"reset_at":{"type":["integer","null"],"description":"Unix seconds."}},"required":["used_percent","limit_window_seconds"]};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -49,7 +49,7 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.used_percent === undefined) && (missing0 = "used_percent")){
+if(((data.used_percent === undefined) && (missing0 = "used_percent")) || ((data.limit_window_seconds === undefined) && (missing0 = "limit_window_seconds"))){
 validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -57,8 +57,8 @@ else {
 if(data.used_percent !== undefined){
 let data0 = data.used_percent;
 const _errs1 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate55.errors = [{instancePath:instancePath+"/used_percent",schemaPath:"#/properties/used_percent/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate55.errors = [{instancePath:instancePath+"/used_percent",schemaPath:"#/properties/used_percent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -133,6 +133,12 @@ evaluated0.items = undefined;
 }
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.allowed === undefined) && (missing0 = "allowed")) || ((data.limit_reached === undefined) && (missing0 = "limit_reached"))){
+validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
 if(data.allowed !== undefined){
 const _errs1 = errors;
 if(typeof data.allowed !== "boolean"){
@@ -299,6 +305,7 @@ var valid0 = _errs10 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }
@@ -589,7 +596,7 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.used_percent === undefined) && (missing0 = "used_percent")){
+if(((data.used_percent === undefined) && (missing0 = "used_percent")) || ((data.limit_window_seconds === undefined) && (missing0 = "limit_window_seconds"))){
 validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
@@ -597,8 +604,8 @@ else {
 if(data.used_percent !== undefined){
 let data0 = data.used_percent;
 const _errs1 = errors;
-if(!((typeof data0 == "number") && (isFinite(data0)))){
-validate62.errors = [{instancePath:instancePath+"/used_percent",schemaPath:"#/properties/used_percent/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate62.errors = [{instancePath:instancePath+"/used_percent",schemaPath:"#/properties/used_percent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;

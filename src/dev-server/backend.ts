@@ -61,7 +61,7 @@ function defaultUsage(account: DevAccount): UsagePayload {
     rate_limit: {
       allowed: true,
       limit_reached: false,
-      primary_window: { used_percent: 12.5, limit_window_seconds: 18_000, reset_after_seconds: 9_000, reset_at: now + 9_000 },
+      primary_window: { used_percent: 12, limit_window_seconds: 18_000, reset_after_seconds: 9_000, reset_at: now + 9_000 },
       secondary_window: { used_percent: 3, limit_window_seconds: 604_800, reset_after_seconds: 302_400, reset_at: now + 302_400 },
     },
     credits: { has_credits: false, unlimited: false, balance: "0" },

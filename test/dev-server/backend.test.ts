@@ -26,7 +26,7 @@ describe("backend usage", () => {
     const usage = await call(server, "GET", USAGE, { bearer: accessToken, headers: { "ChatGPT-Account-Id": "acct-pro" } });
     expect(usage.status).toBe(200);
     expect(validateUsagePayload(usage.body)).toBe(true);
-    expect(usage.body).toMatchObject({ plan_type: "pro", rate_limit: { primary_window: { used_percent: 12.5 } } });
+    expect(usage.body).toMatchObject({ plan_type: "pro", rate_limit: { primary_window: { used_percent: 12 } } });
 
     const pat = await call(server, "GET", USAGE, { bearer: "at-demo-valid" });
     expect(pat.body).toMatchObject({ plan_type: "plus" });

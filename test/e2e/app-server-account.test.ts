@@ -231,7 +231,7 @@ describe("app-server account methods", () => {
     });
     const limits = await client.request("account/rateLimits/read");
     expect(limits.rateLimits).toMatchObject({ limitId: "codex", limitName: null, planType: "plus", rateLimitReachedType: null });
-    expect(limits.rateLimits.primary).toMatchObject({ usedPercent: 13, windowDurationMins: 300 });
+    expect(limits.rateLimits.primary).toMatchObject({ usedPercent: 12, windowDurationMins: 300 });
     expect(limits.rateLimits.secondary).toMatchObject({ usedPercent: 3, windowDurationMins: 10080 });
     expect(limits.rateLimits.credits).toEqual({ hasCredits: false, unlimited: false, balance: "0" });
     expect(limits.rateLimitsByLimitId).toEqual({ codex: limits.rateLimits });
