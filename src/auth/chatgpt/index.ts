@@ -8,4 +8,5 @@ export * from "./complete-login.js";
 export * from "./login-server.js";
 export * from "./device-code.js";
 export * from "./refresh.js";
+export * from "./recovery-steps.js";
 export * from "./revoke.js";

@@ -19,6 +19,7 @@ import {
   RefreshTokenError,
   type ManagedRefreshOptions,
 } from "../../../src/auth/chatgpt/refresh.js";
+import { lazyManagedRecoverySteps } from "../../../src/auth/chatgpt/recovery-steps.js";
 import { UnauthorizedRecovery } from "../../../src/auth/recovery.js";
 import { Secret } from "../../../src/auth/secret.js";
 import { FileAuthStore } from "../../../src/auth/store/file-store.js";
@@ -287,6 +288,16 @@ describe("managed 401 recovery steps", () => {
     server.backend.revokeBearer(auth.tokens!.access_token);
     const steps = managedRecoverySteps(store, auth, options);
     const recovery = new UnauthorizedRecovery("managed", steps);
+    expect(recovery.stepNames).toEqual(["reload", "refresh_token"]);
+    expect(await recovery.run(() => usage(server, store), (status) => status === 401)).toBe(200);
+    expect(server.count("POST", TOKEN)).toBe(1);
+  });
+
+  it("the lazy variant (for the AuthManager) behaves the same", async () => {
+    const { server } = await start();
+    const { auth, store, options } = setup(server, 3600);
+    server.backend.revokeBearer(auth.tokens!.access_token);
+    const recovery = new UnauthorizedRecovery("managed", lazyManagedRecoverySteps(store, auth, options));
     expect(recovery.stepNames).toEqual(["reload", "refresh_token"]);
     expect(await recovery.run(() => usage(server, store), (status) => status === 401)).toBe(200);
     expect(server.count("POST", TOKEN)).toBe(1);
