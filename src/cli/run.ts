@@ -10,9 +10,8 @@ const ROOT_USAGE = "codex-auth [OPTIONS] <COMMAND>";
 
 export async function runCli(argv: readonly string[], base: Omit<CliContext, "configOverrides">): Promise<number> {
   const extracted = extractConfigOverrides(argv);
-  const ctx0: CliContext = { ...base, configOverrides: [] };
   if ("missingValue" in extracted) {
-    return usageError(ctx0, "a value is required for '--config <key=value>' but none was supplied", ROOT_USAGE);
+    return usageError({ ...base, configOverrides: [] }, "a value is required for '--config <key=value>' but none was supplied", ROOT_USAGE);
   }
   const ctx: CliContext = { ...base, configOverrides: extracted.overrides };
   const [command, ...args] = extracted.rest;
