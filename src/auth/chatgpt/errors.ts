@@ -36,7 +36,6 @@ export class ChatgptLoginError extends Error {
 /** Codex's texts for the ends of a login that are not the issuer's fault. */
 export const LOGIN_NOT_COMPLETED = "Login was not completed";
 export const LOGIN_CANCELLED = "Login cancelled";
-export const LOGIN_TIMED_OUT = "Login timed out";
 
 export function isChatgptLoginError(error: unknown, code?: ChatgptLoginErrorCode): error is ChatgptLoginError {
   return error instanceof ChatgptLoginError && (code === undefined || error.code === code);
