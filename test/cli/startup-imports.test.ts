@@ -1,0 +1,77 @@
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { startDevServer } from "../../src/dev-server/index.js";
+import { CLI, cleanEnv, ROOT, tempDir } from "../support/cli-process.js";
+import { useCliHarness } from "../support/cli-harness.js";
+
+/**
+ * Start-up discipline, checked deterministically (speed itself lives in `npm run bench`): a module
+ * hook records every module `codex-auth` loads, and `login status` with an API-key auth.json must
+ * load none of the heavy things it does not need.
+ */
+const cli = useCliHarness();
+
+const HOOKS = `
+import { appendFileSync } from "node:fs";
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(process.env.CODEX_AUTH_IMPORT_LOG, result.url + "\\n");
+  return result;
+}`;
+
+async function loadedModules(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+  const scratch = tempDir("codex-auth-imports-");
+  try {
+    return await recordImports(scratch.dir, args, env);
+  } finally {
+    scratch.remove();
+  }
+}
+
+async function recordImports(dir: string, args: string[], env: Record<string, string>): Promise<string[]> {
+  const hooks = path.join(dir, "hooks.mjs");
+  const register = path.join(dir, "register.mjs");
+  const log = path.join(dir, "imports.log");
+  writeFileSync(hooks, HOOKS);
+  writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});`);
+  writeFileSync(log, "");
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", pathToFileURL(register).href, CLI, ...args], {
+      cwd: ROOT,
+      env: cleanEnv({ CODEX_HOME: cli.home, CODEX_AUTH_IMPORT_LOG: log, ...env }),
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    child.on("error", reject);
+    child.on("close", resolve);
+  });
+  expect(code).toBe(0);
+  return [...new Set(readFileSync(log, "utf8").split("\n").filter(Boolean))].map((url) => url.replace(pathToFileURL(ROOT).href + "/", ""));
+}
+
+const HEAVY = [/openapi-fetch/, /\/jose\//, /smol-toml/, /@napi-rs\/keyring/, /generated\/protocol\/validators/, /src\/http\//, /src\/auth\/chatgpt\//, /src\/app-server\//, /src\/dev-server\//, /cli\/help\.js/];
+
+describe("login status start-up", () => {
+  it("with an API-key auth.json loads no HTTP client, TOML parser, JWT library, keyring binding or protocol validators", async () => {
+    writeFileSync(path.join(cli.home, "auth.json"), `{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "${cli.secret("sk-startup-check-0000000000")}"\n}`);
+    const modules = await loadedModules(["login", "status"]);
+    expect(modules).toContain("dist/generated/storage/auth-json.validators.js");
+    for (const heavy of HEAVY) expect(modules.filter((m) => heavy.test(m)), String(heavy)).toEqual([]);
+  });
+
+  it("loads the AuthAPI client only when a PAT is stored, and smol-toml only when there is TOML", async () => {
+    const dev = await startDevServer({ port: 0 });
+    try {
+      writeFileSync(path.join(cli.home, "auth.json"), `{\n  "OPENAI_API_KEY": null,\n  "personal_access_token": "at-demo-valid"\n}`);
+      const modules = await loadedModules(["login", "status"], dev.env());
+      expect(modules.some((m) => /openapi-fetch/.test(m))).toBe(true);
+      expect(modules.some((m) => /smol-toml/.test(m))).toBe(false);
+      const withConfig = await loadedModules(["-c", "forced_login_method=api", "logout"], dev.env());
+      expect(withConfig.some((m) => /smol-toml/.test(m))).toBe(true);
+    } finally {
+      await dev.close();
+    }
+  });
+});
