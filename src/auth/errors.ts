@@ -1,6 +1,7 @@
 /** Why an auth operation failed. Messages are the contract's (Codex's) texts and never hold a secret. */
 export type AuthErrorCode =
   | "NOT_LOGGED_IN"
+  | "ACCOUNT_CHANGED"
   | "CODEX_HOME_MISSING"
   | "CONFIG_INVALID"
   | "CONFIG_OVERRIDE_INVALID"

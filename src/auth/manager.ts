@@ -196,7 +196,7 @@ export class AuthManager {
         const reloaded = await this.storedAuth(stored);
         if (reloaded.accountId !== auth.accountId) {
           throw new AuthError(
-            "NOT_LOGGED_IN",
+            "ACCOUNT_CHANGED",
             "Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.",
           );
         }
