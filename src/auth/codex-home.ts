@@ -1,5 +1,4 @@
 import { realpathSync, statSync } from "node:fs";
-import { homedir } from "node:os";
 import path from "node:path";
 import { AuthError } from "./errors.js";
 
@@ -11,7 +10,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
  */
 export function resolveCodexHome(env: Env = process.env): string {
   const configured = env.CODEX_HOME?.trim();
-  if (!configured) return path.join(homedir(), ".codex");
+  // node:os on demand: most runs (tests, CI, the app-server) set CODEX_HOME.
+  if (!configured) return path.join(process.getBuiltinModule("node:os").homedir(), ".codex");
   try {
     statSync(configured);
   } catch {

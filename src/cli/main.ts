@@ -5,7 +5,10 @@ import { runCli } from "./run.js";
 try {
   process.exitCode = await runCli(process.argv.slice(2), {
     env: process.env,
-    stdin: process.stdin,
+    // A getter: touching process.stdin builds a stream, which `login status` never needs.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
   });

@@ -11,9 +11,19 @@ const ROOT_USAGE = "codex-auth [OPTIONS] <COMMAND>";
 export async function runCli(argv: readonly string[], base: Omit<CliContext, "configOverrides">): Promise<number> {
   const extracted = extractConfigOverrides(argv);
   if ("missingValue" in extracted) {
-    return usageError({ ...base, configOverrides: [] }, "a value is required for '--config <key=value>' but none was supplied", ROOT_USAGE);
+    return usageError({ env: base.env, stdin: base.stdin, stdout: base.stdout, stderr: base.stderr, configOverrides: [] }, "a value is required for '--config <key=value>' but none was supplied", ROOT_USAGE);
   }
-  const ctx: CliContext = { ...base, configOverrides: extracted.overrides };
+  // Built field by field (not spread) so that a lazy `stdin` getter stays lazy.
+  const ctx: CliContext = {
+    env: base.env,
+    get stdin() {
+      return base.stdin;
+    },
+    stdout: base.stdout,
+    stderr: base.stderr,
+    configOverrides: extracted.overrides,
+    ...(base.signal ? { signal: base.signal } : {}),
+  };
   const [command, ...args] = extracted.rest;
 
   switch (command) {
