@@ -163,6 +163,7 @@ export interface components {
         DeviceUserCodeRequest: {
             client_id: string;
         };
+        /** @description One of `user_code` or `usercode` (older issuers) carries the code; codex-auth rejects a response with neither. */
         DeviceUserCodeResponse: {
             device_auth_id: string;
             user_code?: string;
@@ -170,7 +171,7 @@ export interface components {
             usercode?: string;
             /** @description Poll interval in seconds (a string in current issuers). */
             interval?: string | number;
-        } | unknown | unknown;
+        };
         DeviceTokenRequest: {
             device_auth_id: string;
             user_code: string;

@@ -338,7 +338,7 @@ return errors === 0;
 validate57.evaluated = {"props":{"client_id":true},"dynamicProps":false,"dynamicItems":false};
 
 export const validateDeviceUserCodeResponse = validate58;
-const schema25 = {"type":"object","properties":{"device_auth_id":{"type":"string"},"user_code":{"type":"string"},"usercode":{"type":"string","description":"Older spelling of user_code."},"interval":{"type":["string","integer"],"description":"Poll interval in seconds (a string in current issuers)."}},"required":["device_auth_id"],"anyOf":[{"required":["user_code"]},{"required":["usercode"]}]};
+const schema25 = {"type":"object","description":"One of `user_code` or `usercode` (older issuers) carries the code; codex-auth rejects a response with neither.","properties":{"device_auth_id":{"type":"string"},"user_code":{"type":"string"},"usercode":{"type":"string","description":"Older spelling of user_code."},"interval":{"type":["string","integer"],"description":"Poll interval in seconds (a string in current issuers)."}},"required":["device_auth_id"]};
 
 function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -350,118 +350,61 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs1 = errors;
-let valid0 = false;
-const _errs2 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.user_code === undefined) && (missing0 = "user_code")){
-const err0 = {instancePath,schemaPath:"#/anyOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-}
-var _valid0 = _errs2 === errors;
-valid0 = valid0 || _valid0;
-const _errs3 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing1;
-if((data.usercode === undefined) && (missing1 = "usercode")){
-const err1 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-var _valid0 = _errs3 === errors;
-valid0 = valid0 || _valid0;
-if(!valid0){
-const err2 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-validate58.errors = vErrors;
-return false;
-}
-else {
-errors = _errs1;
-if(vErrors !== null){
-if(_errs1){
-vErrors.length = _errs1;
-}
-else {
-vErrors = null;
-}
-}
-}
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing2;
-if((data.device_auth_id === undefined) && (missing2 = "device_auth_id")){
-validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+let missing0;
+if((data.device_auth_id === undefined) && (missing0 = "device_auth_id")){
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.device_auth_id !== undefined){
-const _errs4 = errors;
+const _errs1 = errors;
 if(typeof data.device_auth_id !== "string"){
 validate58.errors = [{instancePath:instancePath+"/device_auth_id",schemaPath:"#/properties/device_auth_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs4 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.user_code !== undefined){
-const _errs6 = errors;
+const _errs3 = errors;
 if(typeof data.user_code !== "string"){
 validate58.errors = [{instancePath:instancePath+"/user_code",schemaPath:"#/properties/user_code/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs6 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.usercode !== undefined){
-const _errs8 = errors;
+const _errs5 = errors;
 if(typeof data.usercode !== "string"){
 validate58.errors = [{instancePath:instancePath+"/usercode",schemaPath:"#/properties/usercode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs8 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.interval !== undefined){
 let data3 = data.interval;
-const _errs10 = errors;
+const _errs7 = errors;
 if((typeof data3 !== "string") && (!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3))))){
 validate58.errors = [{instancePath:instancePath+"/interval",schemaPath:"#/properties/interval/type",keyword:"type",params:{type: schema25.properties.interval.type},message:"must be string,integer"}];
 return false;
 }
-var valid1 = _errs10 === errors;
+var valid0 = _errs7 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
 }
 }

@@ -3,6 +3,7 @@ import { createOAuthClient, oAuthResponseValidators } from "../../generated/http
 import type {
   AuthorizationCodeTokens,
   DeviceTokenResponse,
+  DeviceUserCodeResponse,
   OAuthError,
   RevokeRequest,
   TokenResponse,
@@ -325,27 +326,18 @@ export async function revokeToken(
   );
 }
 
-/**
- * A validated DeviceUserCodeResponse with the code under one name. (openapi-typescript renders the
- * schema's `anyOf: [required user_code | required usercode]` as `unknown`, so it is spelled out here.)
- */
+/** A validated DeviceUserCodeResponse with the code under one name. */
 export interface DeviceUserCode {
   deviceAuthId: string;
   userCode: string;
   interval: string | number | undefined;
 }
 
-interface DeviceUserCodeBody {
-  device_auth_id: string;
-  user_code?: string;
-  usercode?: string;
-  interval?: string | number;
-}
+type DeviceUserCodeBody = DeviceUserCodeResponse;
 
 /** `POST {issuer}/api/accounts/deviceauth/usercode` JSON `{client_id}`. */
 export async function requestDeviceUserCode(request: { issuer: string; clientId: string }, options: OAuthCallOptions = {}): Promise<DeviceUserCode> {
   const client = createOAuthClient({ baseUrl: request.issuer });
-  // The generated validator enforces the schema: device_auth_id, and user_code or usercode.
   const body = await call<DeviceUserCodeBody>(
     { operation: `POST ${DEVICE_USER_CODE_PATH}`, url: `${request.issuer}${DEVICE_USER_CODE_PATH}`, timeoutMs: options.timeoutMs, secrets: [] },
     (signal) =>
@@ -356,7 +348,9 @@ export async function requestDeviceUserCode(request: { issuer: string; clientId:
         signal,
       }),
   );
-  return { deviceAuthId: body.device_auth_id, userCode: (body.user_code ?? body.usercode)!, interval: body.interval };
+  const userCode = body.user_code ?? body.usercode;
+  if (userCode === undefined) throw new HttpError("INVALID_RESPONSE", "missing field `user_code`");
+  return { deviceAuthId: body.device_auth_id, userCode, interval: body.interval };
 }
 
 /** One poll: the grant once approved, null while pending (403/404); other statuses throw. */
