@@ -32,7 +32,7 @@ describe("toRateLimitsResponse", () => {
     const response = toRateLimitsResponse(
       {
         plan_type: "weird_plan",
-        rate_limit: { primary_window: { used_percent: 12.5, limit_window_seconds: 18_001, reset_after_seconds: 60 }, secondary_window: null },
+        rate_limit: { allowed: true, limit_reached: false, primary_window: { used_percent: 12.5, limit_window_seconds: 18_001, reset_after_seconds: 60 }, secondary_window: null },
         credits: { has_credits: false, unlimited: true, balance: 3.25 },
       },
       1_000,
