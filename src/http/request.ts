@@ -15,7 +15,7 @@ export class HttpError extends Error {
   /** For STATUS: the response status and its canonical reason phrase. */
   readonly status?: number;
   readonly reason?: string;
-  /** For STATUS: the `error.code` of a JSON error body the spec declares, if any. */
+  /** For STATUS: the error code of a JSON error body the spec declares (`error.code`, `error` or `code`), if any. */
   readonly errorCode?: string;
 
   constructor(
@@ -72,7 +72,8 @@ export async function sendValidated<T>(request: ValidatedRequest): Promise<T> {
 
   if (!response.ok) {
     const reason = STATUS_CODES[response.status] ?? response.statusText;
-    const parsed = validator ? parseJsonText(body) : undefined;
+    // openapi-fetch hands error bodies over already JSON-parsed when they parse, else as text.
+    const parsed = validator ? (typeof body === "string" ? parseJsonText(body) : body) : undefined;
     const errorCode = parsed !== undefined && validator?.(parsed) ? readErrorCode(parsed) : undefined;
     throw new HttpError("STATUS", `${response.status}${reason ? ` ${reason}` : ""}`, {
       status: response.status,
@@ -113,9 +114,13 @@ function parseJsonText(body: unknown): unknown {
   }
 }
 
-function readErrorCode(body: unknown): string | undefined {
-  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
-  return typeof code === "string" ? code : undefined;
+/** The error code of a JSON error body: `{"error":{"code":"..."}}`, `{"error":"..."}` or `{"code":"..."}`. */
+export function readErrorCode(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const record = body as { error?: unknown; code?: unknown };
+  const text = (value: unknown): string | undefined => (typeof value === "string" && value.length > 0 ? value : undefined);
+  const nested = typeof record.error === "object" && record.error !== null ? (record.error as { code?: unknown }).code : undefined;
+  return text(nested) ?? text(record.error) ?? text(record.code);
 }
 
 /** Undici hides the useful part in `cause` (ECONNREFUSED, ENOTFOUND, ...). URLs inside messages are scrubbed of userinfo and query. */
