@@ -8,13 +8,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import type { BenchRow } from "./measure.js";
+import { benchAppServer } from "./suites/app-server.js";
 import { benchCodegen } from "./suites/codegen.js";
 import { benchCompat } from "./suites/compat.js";
+import { benchStartup } from "./suites/startup.js";
 import { benchValidators } from "./suites/validators.js";
 
 type Suite = { name: string; run: (tmp: string) => Promise<BenchRow[]> | BenchRow[] };
 
 const suites: Suite[] = [
+  { name: "startup", run: () => benchStartup() },
+  { name: "app-server", run: () => benchAppServer() },
   { name: "validators", run: () => benchValidators() },
   { name: "codegen", run: (tmp) => benchCodegen(tmp) },
   { name: "compat", run: () => benchCompat() },

@@ -1,0 +1,149 @@
+/**
+ * The app-server under pipelined load: N `account/read` requests written at once, every response
+ * awaited. Reports throughput, p50/p99 latency (time from the burst being written to each
+ * response), time to the first response after spawn, and memory (peak RSS after 10,000 requests,
+ * and its growth over a second 10,000). With CODEX_REFERENCE_BIN, the reference Codex 0.169.0
+ * app-server runs the same workload.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { percentile, type BenchRow } from "../measure.js";
+
+interface Server {
+  child: ChildProcess;
+  /** Resolves with the response lines' arrival times (ms since `send`), keyed by id. */
+  burst(count: number, firstId: number, timeoutMs: number): Promise<{ elapsedMs: number; latencies: number[]; errors: number; answered: number }>;
+  rssKb(): { current: number; peak: number };
+  close(): Promise<void>;
+}
+
+async function startServer(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ server: Server; firstResponseMs: number }> {
+  const spawnedAt = process.hrtime.bigint();
+  const child = spawn(file, args, { env, stdio: ["pipe", "pipe", "ignore"] });
+  const failed = new Promise<never>((_resolve, reject) => child.once("error", reject));
+  let buffer = "";
+  const waiters = new Map<number, (line: Record<string, unknown>) => void>();
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (!line.trim()) continue;
+      let message: Record<string, unknown>;
+      try {
+        message = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (typeof message.id === "number") waiters.get(message.id)?.(message);
+    }
+  });
+  const answer = (id: number) => new Promise<Record<string, unknown>>((resolve) => waiters.set(id, resolve));
+  const init = answer(0);
+  child.stdin!.write(`${JSON.stringify({ id: 0, method: "initialize", params: { clientInfo: { name: "bench", version: "0.0.0" } } })}\n`);
+  await Promise.race([init, failed]);
+  const firstResponseMs = Number(process.hrtime.bigint() - spawnedAt) / 1e6;
+  child.stdin!.write(`${JSON.stringify({ method: "initialized" })}\n`);
+
+  const server: Server = {
+    child,
+    async burst(count, firstId, timeoutMs) {
+      const arrivals: number[] = [];
+      let errors = 0;
+      const started = process.hrtime.bigint();
+      const all: Array<Promise<void>> = [];
+      for (let i = 0; i < count; i++) {
+        all.push(
+          answer(firstId + i).then((message) => {
+            arrivals.push(Number(process.hrtime.bigint() - started) / 1e6);
+            if ("error" in message) errors++;
+          }),
+        );
+      }
+      let payload = "";
+      for (let i = 0; i < count; i++) payload += `{"id":${firstId + i},"method":"account/read","params":{}}\n`;
+      child.stdin!.write(payload);
+      // Codex 0.169.0 never answers part of a burst: wait a bounded time, then count what came.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(all), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+      for (let i = 0; i < count; i++) waiters.delete(firstId + i);
+      return { elapsedMs, latencies: arrivals, errors, answered: arrivals.length };
+    },
+    rssKb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+      return { current: field("VmRSS"), peak: field("VmHWM") };
+    },
+    close: () =>
+      new Promise((resolve) => {
+        child.once("close", () => resolve());
+        child.stdin!.end();
+        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+      }),
+  };
+  return { server, firstResponseMs };
+}
+
+async function workload(label: string, file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const { server, firstResponseMs } = await startServer(file, args, env);
+  try {
+    rows.push({ suite: "app-server", name: `${label}: time to first response after spawn`, value: Math.round(firstResponseMs), unit: "ms" });
+    let nextId = 1;
+    for (const count of [1_000, 10_000]) {
+      const result = await server.burst(count, nextId, timeoutMs);
+      nextId += count;
+      const rate = (result.answered / result.elapsedMs) * 1000;
+      const isTarget = label === "codex-auth" && count === 10_000;
+      rows.push({
+        suite: "app-server",
+        name: `${label}: ${count.toLocaleString("en-US")} pipelined account/read`,
+        value: Math.round(rate),
+        unit: "req/s",
+        ...(isTarget ? { target: "≥ 50,000 req/s, all answered", met: rate >= 50_000 && result.answered === count } : {}),
+        note: `answered ${result.answered}/${count}${result.errors ? ` (${result.errors} errors)` : ""}; p50 ${percentile(result.latencies, 50).toFixed(1)} ms, p99 ${percentile(result.latencies, 99).toFixed(1)} ms`,
+      });
+      if (count === 10_000) {
+        const first = server.rssKb();
+        await server.burst(10_000, nextId, timeoutMs);
+        nextId += 10_000;
+        const second = server.rssKb();
+        const peakMb = first.peak / 1024;
+        rows.push({
+          suite: "app-server",
+          name: `${label}: peak RSS after 10,000 requests`,
+          value: Math.round(peakMb),
+          unit: "MB",
+          target: "≤ 80 MB",
+          met: peakMb <= 80,
+          note: `after a second 10,000: RSS ${(first.current / 1024).toFixed(1)} → ${(second.current / 1024).toFixed(1)} MB, peak ${(first.peak / 1024).toFixed(1)} → ${(second.peak / 1024).toFixed(1)} MB`,
+        });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return rows;
+}
+
+export async function benchAppServer(options: { referenceBin?: string } = {}): Promise<BenchRow[]> {
+  const tmp = mkdtempSync(path.join(tmpdir(), "codex-auth-bench-app-server-"));
+  const home = path.join(tmp, "home");
+  mkdirSync(home);
+  writeFileSync(path.join(home, "auth.json"), `{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "sk-bench-0000000000000000000000"\n}`, { mode: 0o600 });
+  const env = { ...process.env, CODEX_HOME: home, CODEX_API_KEY: "", CODEX_ACCESS_TOKEN: "" };
+  try {
+    const rows = await workload("codex-auth", process.execPath, [path.resolve("dist/src/cli/main.js"), "app-server"], env, 60_000);
+    const reference = options.referenceBin ?? process.env.CODEX_REFERENCE_BIN;
+    if (reference) rows.push(...(await workload("Codex 0.169.0", reference, ["app-server"], env, 10_000)));
+    else rows.push({ suite: "app-server", name: "Codex 0.169.0 app-server", value: null, unit: "", note: "skipped: set CODEX_REFERENCE_BIN to the reference binary" });
+    return rows;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
