@@ -2,6 +2,7 @@ import type { UsagePayload } from "../../generated/http/backend.js";
 import { controlJson, parseJsonBody, type DevRequest, type Reply, type Route } from "./http.js";
 import { REFRESH_FAILURES, type AuthorizeMode, type DeviceCodeSettings, type RefreshFailure, type WhoAmIRequiredField } from "./state.js";
 import type { ScenarioControls } from "./scenario.js";
+import { checkFault } from "./faults.js";
 import type { DevAccount } from "./tokens.js";
 
 /**
@@ -136,6 +137,15 @@ export function controlRoutes({ scenario, describe }: ControlContext): Route[] {
     post("device/approve", (body) => scenario.approveDeviceCode(optionalString(body, "user_code"))),
     post("device/expire", (body) => scenario.expireDeviceCode(optionalString(body, "user_code"))),
     post("fail-next", (body) => scenario.failNext(requiredString(body, "path"), requiredNumber(body, "status"), optionalNumber(body, "count"))),
+    post("fault", (body) => {
+      const count = body.count === "always" ? Infinity : optionalNumber(body, "count");
+      try {
+        scenario.injectFault(requiredString(body, "path"), checkFault(body.fault), count === undefined ? {} : { count });
+      } catch (error) {
+        throw error instanceof BadControlRequest ? error : new BadControlRequest(error instanceof Error ? error.message : String(error));
+      }
+    }),
+    post("fault/clear", (body) => scenario.clearFaults(optionalString(body, "path"))),
     post("backend/fail-next", (body) => scenario.backend.failNext(requiredNumber(body, "status"), optionalNumber(body, "count"))),
     post("backend/revoke-bearer", (body) => scenario.backend.revokeBearer(requiredString(body, "token"))),
     post("backend/allow-bearer", (body) => scenario.backend.allowBearer(requiredString(body, "token"), optionalAccount(body))),

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Validator } from "../../generated/validator.js";
+import { faultStatus, sendFault, type NetworkFault } from "./faults.js";
 import { authApiResponseValidators } from "../../generated/http/authapi.client.js";
 import { backendResponseValidators } from "../../generated/http/backend.client.js";
 import { oAuthResponseValidators } from "../../generated/http/oauth.client.js";
@@ -44,7 +45,9 @@ export type Reply =
   | { kind: "redirect"; location: string }
   | { kind: "empty"; status: number }
   /** The server is closing: drop the connection without an answer. */
-  | { kind: "dropped" };
+  | { kind: "dropped" }
+  /** An injected network fault (faults.ts), written outside the contract check on purpose. */
+  | { kind: "fault"; fault: NetworkFault; path: string; errorBody: unknown };
 
 /** A JSON body that must match `validate` (checked again when it is sent). */
 export function json<T>(status: number, body: T, validate: Validator<T>): Reply {
@@ -116,7 +119,7 @@ export function createDevHttpServer(routes: readonly Route[], hooks: DispatchHoo
         return;
       }
       if (request === null) {
-        send(response, text(413, "Request body too large"));
+        send(response, text(413, "Request body too large"), { signal, log: hooks.log });
         return;
       }
       const route = table.get(`${request.method} ${request.path}`);
@@ -136,7 +139,7 @@ export function createDevHttpServer(routes: readonly Route[], hooks: DispatchHoo
       }
       const status = statusOf(reply);
       settle(status);
-      send(response, reply);
+      send(response, reply, { signal, log: hooks.log });
     })();
   });
 }
@@ -204,12 +207,14 @@ function statusOf(reply: Reply): number {
       return 302;
     case "dropped":
       return 0;
+    case "fault":
+      return faultStatus(reply.fault);
     default:
       return reply.status;
   }
 }
 
-function send(response: ServerResponse, reply: Reply): void {
+function send(response: ServerResponse, reply: Reply, context: { signal: AbortSignal; log: (line: string) => void }): void {
   switch (reply.kind) {
     case "json":
       writeBody(response, reply.status, "application/json", JSON.stringify(reply.body));
@@ -228,6 +233,9 @@ function send(response: ServerResponse, reply: Reply): void {
       return;
     case "dropped":
       response.destroy();
+      return;
+    case "fault":
+      sendFault(response, reply.fault, { path: reply.path, errorBody: reply.errorBody, ...context });
       return;
   }
 }

@@ -6,6 +6,7 @@ import { deviceCodeRoutes } from "./device-code.js";
 import { apiError, createDevHttpServer, type DispatchHooks, type Route } from "./http.js";
 import { issuerRoutes } from "./issuer.js";
 import { createScenario, type ScenarioControls } from "./scenario.js";
+import { describeFault } from "./faults.js";
 import { DevState, takeOne } from "./state.js";
 import { fingerprint, redact, sha256Hex } from "./tokens.js";
 
@@ -25,7 +26,9 @@ export type {
   RevocationRecord,
   WhoAmIRequiredField,
 } from "./state.js";
-export type { BackendControls, DeviceCodeView, DevServerSnapshot, PersonalAccessTokenOptions, ScenarioControls } from "./scenario.js";
+export type { BackendControls, DeviceCodeView, DevServerSnapshot, FaultView, PersonalAccessTokenOptions, ScenarioControls } from "./scenario.js";
+export type { NetworkFault, NetworkFaultKind } from "./faults.js";
+export { NETWORK_FAULT_KINDS, DEFAULT_OVERSIZED_BYTES, DEFAULT_DRIP_INTERVAL_MS } from "./faults.js";
 
 export interface DevServerOptions {
   /** Default 0 (any free port). */
@@ -164,6 +167,18 @@ function dispatchHooks(state: DevState, log: (line: string) => void): DispatchHo
     },
     interceptor(request, route) {
       if (!route.api) return null;
+      const faultCountdown = state.injectedFaults.get(route.path);
+      const fault = takeOne(faultCountdown);
+      if (faultCountdown && faultCountdown.remaining <= 0) state.injectedFaults.delete(route.path);
+      if (fault !== null) {
+        log(`dev-server: injecting ${describeFault(fault)} into ${request.method} ${request.path}`);
+        const status = fault.kind === "status" ? fault.status : 500;
+        // A JSON error body goes through the normal (validated) path; the rest is written raw.
+        if (fault.kind === "status" && (fault.body ?? "json") === "json") {
+          return apiError(route.api, status, "injected_fault", `The dev server was told to fail this request with ${status}.`);
+        }
+        return { kind: "fault", fault, path: route.path, errorBody: null };
+      }
       const countdown = state.injectedFailures.get(route.path);
       const status = takeOne(countdown);
       if (countdown && countdown.remaining <= 0) state.injectedFailures.delete(route.path);

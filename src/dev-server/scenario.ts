@@ -13,6 +13,7 @@ import {
 } from "./state.js";
 import { type DevAccount, fingerprint, sha256Hex } from "./tokens.js";
 import { USAGE_PATH } from "./backend.js";
+import { checkFault, describeFault, type NetworkFault } from "./faults.js";
 
 /**
  * Scenario controls: the programmatic switches tests use, and the `/__dev/` control plane calls.
@@ -49,6 +50,15 @@ export interface DeviceCodeView {
   polls: number;
 }
 
+/** An active network fault (`faults` and `/__dev/state`). */
+export interface FaultView {
+  path: string;
+  fault: NetworkFault;
+  description: string;
+  /** Requests it still applies to (`null`: every request until cleared). */
+  remaining: number | null;
+}
+
 /** A JSON-safe view of the server's state, without secrets (`GET /__dev/state`). */
 export interface DevServerSnapshot {
   settings: {
@@ -63,6 +73,7 @@ export interface DevServerSnapshot {
   personalAccessTokens: Array<{ name: string; status: number; accountId: string }>;
   deviceCodes: DeviceCodeView[];
   revocations: RevocationRecord[];
+  faults: FaultView[];
   counts: Record<string, number>;
   requests: RecordedRequest[];
   contractViolations: string[];
@@ -98,6 +109,15 @@ export interface ScenarioControls {
   readonly deviceCodes: readonly DeviceCodeView[];
   /** The next `count` (default 1) requests to `path` on a contract route answer `status` instead. */
   failNext(path: string, status: number, count?: number): void;
+  /**
+   * The next `count` requests (default 1; `Infinity`: until cleared) to `path` on a contract route
+   * get a network fault instead of an answer: a hang, a bare or HTML non-2xx, malformed or
+   * contract-breaking JSON, an oversized body, a reset connection or a slow drip (faults.ts).
+   * Takes precedence over `failNext`.
+   */
+  injectFault(path: string, fault: NetworkFault, options?: { count?: number }): void;
+  clearFaults(path?: string): void;
+  readonly faults: readonly FaultView[];
   readonly backend: BackendControls;
   /** Every request so far (control plane excluded), oldest first. */
   readonly requests: readonly RecordedRequest[];
@@ -209,6 +229,21 @@ export function createScenario(state: DevState): ScenarioControls {
     failNext(path, status, count) {
       state.injectedFailures.set(pathOf(path), { value: status, remaining: positiveCount(count, 1) });
     },
+    injectFault(path, fault, options = {}) {
+      state.injectedFaults.set(pathOf(path), { value: checkFault(fault), remaining: positiveCount(options.count, 1) });
+    },
+    clearFaults(path) {
+      if (path === undefined) state.injectedFaults.clear();
+      else state.injectedFaults.delete(pathOf(path));
+    },
+    get faults() {
+      return [...state.injectedFaults].map(([path, { value, remaining }]) => ({
+        path,
+        fault: structuredClone(value),
+        description: describeFault(value),
+        remaining: Number.isFinite(remaining) ? remaining : null,
+      }));
+    },
     backend,
     get requests() {
       return publicRequests();
@@ -250,6 +285,7 @@ export function createScenario(state: DevState): ScenarioControls {
         })),
         deviceCodes: [...scenario.deviceCodes],
         revocations: [...scenario.revocations],
+        faults: [...scenario.faults],
         counts,
         requests: publicRequests(),
         contractViolations: [...state.contractViolations],

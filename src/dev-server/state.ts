@@ -1,4 +1,5 @@
 import type { UsagePayload } from "../../generated/http/backend.js";
+import type { NetworkFault } from "./faults.js";
 import { type DevAccount, JwtMinter, randomToken } from "./tokens.js";
 
 /**
@@ -180,6 +181,8 @@ export class DevState {
   readonly refreshFailuresByToken = new Map<string, RefreshFailure>();
   /** By request path: the next `remaining` requests answer `value` (a status) instead. */
   readonly injectedFailures = new Map<string, Countdown<number>>();
+  /** By request path: network faults (faults.ts) for the next `remaining` requests; checked before `injectedFailures`. */
+  readonly injectedFaults = new Map<string, Countdown<NetworkFault>>();
 
   // Backend.
   readonly allowedBearers = new Map<string, DevAccount>();
