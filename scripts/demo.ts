@@ -2,7 +2,8 @@
  * `npm run demo`: the login system end to end, on this machine, in a few seconds. Starts the local
  * dev server (AuthAPI and friends), then runs the compiled `codex-auth` CLI as child processes
  * against a throwaway CODEX_HOME: PAT login, `login status` (and `--json`), a revoked PAT, API-key
- * login, status, logout, status. Secrets are never printed: the demo PATs are the dev server's public
+ * login, status, logout, status; then an app-server session in which a parent app owns the tokens
+ * (external auth, a 401, a refresh answered by the parent app). Secrets are never printed: the demo PATs are the dev server's public
  * documentation values (shown by name), the API key is shown masked the way the CLI masks keys, and a
  * final scan checks every captured output of the CLI.
  */
@@ -13,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { maskCredential } from "../src/auth/secret.js";
 import { startDevServer } from "../src/dev-server/index.js";
+import { runAppServerDemo } from "./demo/app-server-session.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist/src/cli/main.js");
@@ -94,6 +96,9 @@ try {
   step("5. Log out");
   await run(["logout"]);
   await run(["login", "status"]);
+
+  step("6. App-server: a parent app owns the ChatGPT tokens; a 401 asks it for new ones");
+  await runAppServerDemo({ log: (line) => say(`  ${line}`), devServer: dev });
 
   step("Check");
   const leaked = [PAT, API_KEY, API_KEY.slice(8, -5)].filter((secret) => outputs.some((text) => text.includes(secret)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runAppServerDemo } from "../support/app-server-demo.js";
+import { runAppServerDemo } from "../../scripts/demo/app-server-session.js";
 
 /** The app-server session of `npm run demo` keeps working (and prints no token). */
 describe("app-server demo session", () => {

@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { AppServerClient } from "../../src/client/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
-import { appServerArgv, tempCodexHome } from "./app-server-process.js";
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/src/cli/main.js");
 
 /**
  * The app-server part of `npm run demo`: a parent app spawns `codex-auth app-server`, logs in with
@@ -10,7 +14,7 @@ import { appServerArgv, tempCodexHome } from "./app-server-process.js";
  * were revoked), the server asks the parent app for new tokens, the demo's refresh handler mints
  * them, and the read succeeds. Tokens are shown only as short fingerprints.
  *
- * Needs a build (`npm run build`). A demo script calls `runAppServerDemo({ log: console.log })`.
+ * Needs a build (`npm run build`). `scripts/demo.ts` runs it; test/e2e/app-server-demo.test.ts keeps it working.
  */
 export interface AppServerDemoOptions {
   log(line: string): void;
@@ -28,15 +32,14 @@ const fingerprint = (token: string) => `token#${createHash("sha256").update(toke
 export async function runAppServerDemo(options: AppServerDemoOptions): Promise<AppServerDemoResult> {
   const { log } = options;
   const dev = options.devServer ?? (await startDevServer());
-  const home = tempCodexHome();
-  const { command, args } = appServerArgv();
-  const client = AppServerClient.spawn(command, [...args, "-c", `chatgpt_base_url=${dev.chatgptBaseUrl}`], {
-    env: { ...process.env, ...dev.env(), CODEX_HOME: home.dir, CODEX_ACCESS_TOKEN: "", CODEX_API_KEY: "" },
+  const home = mkdtempSync(path.join(tmpdir(), "codex-auth-demo-app-server-"));
+  const client = AppServerClient.spawn(process.execPath, [CLI, "app-server", ...dev.configOverrides()], {
+    env: { ...process.env, ...dev.env(), CODEX_HOME: home, CODEX_ACCESS_TOKEN: "", CODEX_API_KEY: "" },
     stderr: "ignore",
   });
   let refreshRequests = 0;
   try {
-    log(`app-server: spawned \`codex-auth app-server\` (CODEX_HOME ${path.basename(home.dir)}, backend ${dev.chatgptBaseUrl})`);
+    log(`app-server: spawned \`codex-auth app-server\` (CODEX_HOME ${path.basename(home)}, backend ${dev.chatgptBaseUrl})`);
     const init = await client.initialize({ clientInfo: { name: "demo_parent_app", title: "Demo parent app", version: "1.0.0" }, capabilities: { experimentalApi: true } });
     log(`app-server: initialized as ${init.userAgent}`);
     client.on("account/login/completed", (params) => log(`app-server: <- account/login/completed success=${params.success}`));
@@ -69,7 +72,7 @@ export async function runAppServerDemo(options: AppServerDemoOptions): Promise<A
     return { refreshRequests, usedPercent: primary?.usedPercent ?? null };
   } finally {
     await client.close();
-    home.remove();
+    rmSync(home, { recursive: true, force: true });
     if (!options.devServer) await dev.close();
   }
 }
