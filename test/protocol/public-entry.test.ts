@@ -74,3 +74,12 @@ describe("codex-auth/protocol (public entry)", () => {
     expect(seen.size).toBeGreaterThan(3);
   });
 });
+
+describe("codex-auth (package root)", () => {
+  it("exports the protocol and the typed client", async () => {
+    const root = await import("codex-auth");
+    expect(typeof root.AppServerClient).toBe("function");
+    expect(typeof root.validateClientRequest).toBe("function");
+    expect(root.methods["account/read"].kind).toBe("request");
+  });
+});
