@@ -1,13 +1,14 @@
 import type { AuthConfig } from "../auth/config.js";
 import type { AuthManager } from "../auth/manager.js";
 import { fetchUsage, usageUrl, type BackendRequestAuth, type UsageResult } from "../http/backend.js";
+import { managedLoginFlows } from "./chatgpt-login-flows.js";
 import { Dispatcher } from "./dispatcher.js";
 import { ExternalTokenRefresher } from "./external-refresh.js";
 import { createHandlers } from "./handlers/index.js";
 import { currentAuthOrNull, type AccountDeps } from "./handlers/deps.js";
 import { describeHost, type HostInfo } from "./host.js";
 import { createStreamLogger, type Logger } from "./log.js";
-import { PendingLogins, unavailableLoginFlows, type LoginFlows } from "./logins.js";
+import { PendingLogins, type LoginFlows } from "./logins.js";
 import { ServerRequestBroker } from "./server-requests.js";
 import { Session } from "./session.js";
 import { MessageReader, MessageWriter } from "./transport.js";
@@ -22,8 +23,10 @@ export interface AppServerOptions {
   codexHome: string;
   /** Our version, reported in the user agent. */
   version: string;
-  /** Managed ChatGPT login flows; until they land, both refuse to start. */
+  /** Managed ChatGPT login flows (default: the real browser and device-code flows of `auth`). */
   loginFlows?: LoginFlows;
+  /** Settings of the default login flows (env knobs read by the command). */
+  chatgptLogin?: { issuer?: string; loginPort?: number; deviceCodeTimeoutMs?: number };
   /** Wait for answers to server→client requests (default 10 s). */
   serverRequestTimeoutMs?: number;
   /** Input lines longer than this are dropped (default 1 MiB). */
@@ -78,7 +81,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
     config: options.config,
     session,
     logins,
-    flows: options.loginFlows ?? unavailableLoginFlows,
+    flows: options.loginFlows ?? managedLoginFlows({ auth: options.auth, session, log, ...options.chatgptLogin }),
     log,
     fetchUsage:
       options.fetchUsage ??

@@ -1,6 +1,9 @@
 import type { AuthMode, PlanType } from "../../generated/protocol/common.js";
 import type { AuthDotJson } from "../../generated/storage/auth-json.js";
 import { readEnvValue, type Env } from "./codex-home.js";
+import type { ChatgptLoginHandle, ChatgptLoginServerOptions } from "./chatgpt/login-server.js";
+import type { DeviceCodeLogin, DeviceCodeLoginOptions } from "./chatgpt/device-code.js";
+import type { ManagedChatgpt } from "./chatgpt/managed.js";
 import type { AuthConfig } from "./config.js";
 import { classifyAccessToken, decodeAgentIdentityJwt, readJwtClaimsUnverified, type AgentIdentityClaims } from "./credentials.js";
 import { AuthError } from "./errors.js";
@@ -9,6 +12,7 @@ import { planTypeFromRaw } from "./plan-type.js";
 import {
   assertAccessTokenLoginAllowed,
   assertApiKeyLoginAllowed,
+  assertChatgptLoginAllowed,
   assertExternalAuthAllowed,
   authRestrictionViolation,
   ensureExternalWorkspaceAllowed,
@@ -46,7 +50,20 @@ export interface AuthManagerOptions {
   /** Honour `CODEX_API_KEY` (exec and app-server do; `login status` does not). */
   enableCodexApiKeyEnv: boolean;
   store?: AuthStore;
+  /**
+   * Refresh managed ChatGPT tokens in `current()` when they are due (default true). `login status`
+   * passes false: Codex 0.169.0's `login status` sends no refresh (checked against the binary).
+   */
+  proactiveRefresh?: boolean;
+  /** Diagnostics: failed refreshes and revokes, with Codex's texts. Never a secret. Default: dropped. */
+  log?: (message: string) => void;
+  /** Deadline of each OAuth issuer request (default 10 s). */
+  oauthTimeoutMs?: number;
 }
+
+/** The ChatGPT browser login as the manager starts it: the store, env and workspace policy are the manager's. */
+export type ManagedBrowserLoginOptions = Omit<ChatgptLoginServerOptions, "persist" | "env" | "forcedWorkspaceIds">;
+export type ManagedDeviceCodeLoginOptions = Omit<DeviceCodeLoginOptions, "persist" | "env" | "forcedWorkspaceIds">;
 
 /**
  * The façade the CLI and the app-server use. Load precedence: `CODEX_API_KEY` (when enabled) >
@@ -57,6 +74,11 @@ export class AuthManager {
   private external: CurrentAuth | null = null;
   private externalRefreshStep: RecoveryStep | null = null;
   private hydratorPromise: Promise<PersonalAccessTokenHydrator> | null = null;
+  /** The auth.json each managed ChatGPT CurrentAuth was built from (what a refresh or recovery starts from). */
+  private readonly snapshots = new WeakMap<CurrentAuth, AuthDotJson>();
+  private managedPromise: Promise<ManagedChatgpt> | null = null;
+  /** Set once `managedPromise` resolved: lets synchronous checks see the failure memo. */
+  private managedChatgpt: ManagedChatgpt | null = null;
 
   private constructor(
     readonly codexHome: string,
@@ -64,6 +86,9 @@ export class AuthManager {
     readonly store: AuthStore,
     private readonly env: Env,
     private readonly enableCodexApiKeyEnv: boolean,
+    private readonly proactiveRefresh: boolean,
+    private readonly log: (message: string) => void,
+    private readonly oauthTimeoutMs: number | undefined,
   ) {}
 
   /** Like Codex's Debug impl: the store, flags and modes only. The env it holds may carry credentials. */
@@ -77,7 +102,16 @@ export class AuthManager {
 
   static async create(options: AuthManagerOptions): Promise<AuthManager> {
     const store = options.store ?? createAuthStore(options.config.credentialsStore, options.codexHome);
-    return new AuthManager(options.codexHome, options.config, store, options.env ?? process.env, options.enableCodexApiKeyEnv);
+    return new AuthManager(
+      options.codexHome,
+      options.config,
+      store,
+      options.env ?? process.env,
+      options.enableCodexApiKeyEnv,
+      options.proactiveRefresh ?? true,
+      options.log ?? (() => {}),
+      options.oauthTimeoutMs,
+    );
   }
 
   async current(): Promise<CurrentAuth | null> {
@@ -92,12 +126,99 @@ export class AuthManager {
       return this.allowed(await this.accessTokenAuth(new Secret(accessToken), "env"));
     }
 
-    const stored = await this.store.load();
+    let stored = await this.store.load();
     if (stored === null) return null;
     const mode = resolveStoredMode(stored);
     // Filter by method before any whoami: a PAT under `forced_login_method = "api"` is simply ignored.
     if (loginMethodViolation(this.config, mode) !== null) return null;
+    if (mode === "chatgpt" && this.proactiveRefresh && stored.tokens !== undefined) {
+      // The window check is light; the refresh (and the OAuth client) load only when it is due.
+      const { needsRefresh } = await import("./chatgpt/refresh-window.js");
+      if (needsRefresh(stored.tokens, stored.last_refresh)) stored = await (await this.managed()).ensureFresh(stored);
+    }
     return this.allowed(await this.storedAuth(stored));
+  }
+
+  /**
+   * `refreshToken: true` (app-server `account/read`, `getAuthStatus`): a guarded refresh of the
+   * stored managed ChatGPT tokens now, whatever their expiry (as Codex's `refresh_token()`). Any
+   * other auth is left alone. A failure is logged (`Failed to refresh token: ...`), not thrown.
+   */
+  async refreshManagedTokens(): Promise<void> {
+    if (this.external !== null) return;
+    let stored: AuthDotJson | null;
+    try {
+      stored = await this.store.load();
+    } catch {
+      return; // current() reports an unreadable store.
+    }
+    if (stored === null || resolveStoredMode(stored) !== "chatgpt" || stored.tokens === undefined) return;
+    const managed = await this.managed();
+    try {
+      await managed.refreshNow(stored);
+    } catch (error) {
+      managed.logRefreshFailure(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Whether this managed ChatGPT auth's refresh token already failed permanently (expired, reused,
+   * revoked): the token is then not handed out (`getAuthStatus` reports the mode with a null token,
+   * as Codex does).
+   */
+  hasPermanentRefreshFailure(auth: CurrentAuth): boolean {
+    if (auth.mode !== "chatgpt" || this.managedChatgpt === null) return false;
+    const snapshot = this.snapshots.get(auth);
+    return snapshot !== undefined && this.managedChatgpt.permanentFailure(snapshot) !== null;
+  }
+
+  /**
+   * Browser (PKCE) ChatGPT login: `forced_login_method` is checked first, then the callback server
+   * starts; `forced_chatgpt_workspace_id` is enforced before anything is saved. The credential goes
+   * to the configured store and replaces any external tokens.
+   */
+  async startChatgptLogin(options: ManagedBrowserLoginOptions = {}): Promise<ChatgptLoginHandle> {
+    assertChatgptLoginAllowed(this.config);
+    const { startChatgptLogin } = await import("./chatgpt/login-server.js");
+    return startChatgptLogin({
+      ...options,
+      env: this.env,
+      forcedWorkspaceIds: this.config.forcedChatgptWorkspaceIds,
+      persist: (auth) => this.saveManagedLogin(auth),
+      ...(options.httpTimeoutMs === undefined && this.oauthTimeoutMs !== undefined ? { httpTimeoutMs: this.oauthTimeoutMs } : {}),
+    });
+  }
+
+  /** Device-code ChatGPT login, under the same policy as the browser login. */
+  async startDeviceCodeLogin(options: ManagedDeviceCodeLoginOptions = {}): Promise<DeviceCodeLogin> {
+    assertChatgptLoginAllowed(this.config);
+    const { startDeviceCodeLogin } = await import("./chatgpt/device-code.js");
+    return startDeviceCodeLogin({
+      ...options,
+      env: this.env,
+      forcedWorkspaceIds: this.config.forcedChatgptWorkspaceIds,
+      persist: (auth) => this.saveManagedLogin(auth),
+      ...(options.httpTimeoutMs === undefined && this.oauthTimeoutMs !== undefined ? { httpTimeoutMs: this.oauthTimeoutMs } : {}),
+    });
+  }
+
+  private async saveManagedLogin(auth: AuthDotJson): Promise<void> {
+    await this.store.save(auth);
+    this.external = null;
+  }
+
+  private managed(): Promise<ManagedChatgpt> {
+    this.managedPromise ??= import("./chatgpt/managed.js").then(({ ManagedChatgpt }) => {
+      this.managedChatgpt = new ManagedChatgpt(this.store, {
+        codexHome: this.codexHome,
+        ephemeral: this.config.credentialsStore === "ephemeral",
+        env: this.env,
+        log: this.log,
+        ...(this.oauthTimeoutMs === undefined ? {} : { httpTimeoutMs: this.oauthTimeoutMs }),
+      });
+      return this.managedChatgpt;
+    });
+    return this.managedPromise;
   }
 
   async loginWithApiKey(key: Secret): Promise<void> {
@@ -164,19 +285,27 @@ export class AuthManager {
   }
 
   /**
-   * Hook for managed ChatGPT logout (a later issue): revoke the stored refresh token at
-   * `{issuer}/oauth/revoke`, best effort, before the file is deleted. API keys, PATs and Agent
-   * Identity JWTs are not revoked.
+   * Managed ChatGPT logout: revoke the stored refresh token (else the access token) at
+   * `{issuer}/oauth/revoke`, best effort (10 s), before the file is deleted; a failure only goes to
+   * the log. API keys, PATs, Agent Identity JWTs and external tokens are never revoked.
    */
-  protected async revokeManagedTokensBeforeLogout(_stored: AuthDotJson | null): Promise<void> {}
+  protected async revokeManagedTokensBeforeLogout(stored: AuthDotJson | null): Promise<void> {
+    if (stored === null || resolveStoredMode(stored) !== "chatgpt" || stored.tokens === undefined) return;
+    try {
+      await (await this.managed()).revoke(stored);
+    } catch (error) {
+      this.log(`failed to revoke auth tokens during logout: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 
   recoveryFor(auth: CurrentAuth): UnauthorizedRecovery {
     switch (auth.mode) {
       case "chatgptAuthTokens":
         return new UnauthorizedRecovery("external", this.externalRefreshStep ? [this.externalRefreshStep] : []);
-      case "chatgpt":
-        // Managed refresh (the `refresh_token` step) arrives with ChatGPT login.
-        return new UnauthorizedRecovery("managed", [this.reloadStep(auth)]);
+      case "chatgpt": {
+        const snapshot = this.snapshots.get(auth);
+        return new UnauthorizedRecovery("managed", snapshot === undefined ? [] : this.lazyManagedSteps(snapshot));
+      }
       default:
         return new UnauthorizedRecovery("none", []);
     }
@@ -187,22 +316,17 @@ export class AuthManager {
     this.externalRefreshStep = step;
   }
 
-  private reloadStep(auth: CurrentAuth): RecoveryStep {
-    return {
-      name: "reload",
-      attempt: async () => {
-        const stored = await this.store.load();
-        if (stored === null || resolveStoredMode(stored) !== "chatgpt" || !stored.tokens) return false;
-        const reloaded = await this.storedAuth(stored);
-        if (reloaded.accountId !== auth.accountId) {
-          throw new AuthError(
-            "ACCOUNT_CHANGED",
-            "Your access token could not be refreshed because you have since logged out or signed in to another account. Please sign in again.",
-          );
-        }
-        return !reloaded.bearer.equals(auth.bearer);
-      },
-    };
+  /**
+   * The managed steps, `reload` then `refresh_token` (src/auth/chatgpt/refresh.ts), with the
+   * refresh module loaded on the first 401 rather than here: every command builds an AuthManager.
+   */
+  private lazyManagedSteps(snapshot: AuthDotJson): RecoveryStep[] {
+    let steps: Promise<RecoveryStep[]> | null = null;
+    const load = () => (steps ??= this.managed().then((managed) => managed.recoverySteps(snapshot)));
+    return (["reload", "refresh_token"] as const).map((name, index) => ({
+      name,
+      attempt: async () => (await load())[index]!.attempt(),
+    }));
   }
 
   private allowed(auth: CurrentAuth): CurrentAuth | null {
@@ -256,7 +380,7 @@ export class AuthManager {
         const tokens = stored.tokens;
         if (!tokens) throw new AuthError("STORE_INCOMPLETE", "ChatGPT auth is missing token data.");
         const profile = chatgptClaims(readJwtClaimsUnverified(tokens.id_token));
-        return Object.freeze({
+        const auth: CurrentAuth = Object.freeze({
           mode: "chatgpt",
           source: "store",
           bearer: new Secret(tokens.access_token),
@@ -266,6 +390,8 @@ export class AuthManager {
           planType: profile.rawPlanType === null ? null : planTypeFromRaw(profile.rawPlanType),
           isFedramp: profile.isFedramp,
         });
+        this.snapshots.set(auth, stored);
+        return auth;
       }
     }
   }

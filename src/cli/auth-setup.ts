@@ -21,7 +21,15 @@ export interface CliSetupFailure {
   message: string;
 }
 
-export async function openCliAuth(ctx: CliContext, options: { enableCodexApiKeyEnv: boolean }): Promise<CliAuthSetup | CliSetupFailure> {
+export interface CliAuthOptions {
+  enableCodexApiKeyEnv: boolean;
+  /** Refresh due ChatGPT tokens when loading (default true; `login status` does not, as Codex). */
+  proactiveRefresh?: boolean;
+  /** Where the manager's diagnostics go (failed revoke or refresh); never stdout or stderr. */
+  log?: (codexHome: string) => (message: string) => void;
+}
+
+export async function openCliAuth(ctx: CliContext, options: CliAuthOptions): Promise<CliAuthSetup | CliSetupFailure> {
   let codexHome: string;
   let config: AuthConfig;
   try {
@@ -33,7 +41,14 @@ export async function openCliAuth(ctx: CliContext, options: { enableCodexApiKeyE
     writeLine(ctx.stderr, `${prefix}: ${message}`);
     return { exitCode: 1, message };
   }
-  const manager = await AuthManager.create({ codexHome, config, env: ctx.env, enableCodexApiKeyEnv: options.enableCodexApiKeyEnv });
+  const manager = await AuthManager.create({
+    codexHome,
+    config,
+    env: ctx.env,
+    enableCodexApiKeyEnv: options.enableCodexApiKeyEnv,
+    ...(options.proactiveRefresh === undefined ? {} : { proactiveRefresh: options.proactiveRefresh }),
+    ...(options.log === undefined ? {} : { log: options.log(codexHome) }),
+  });
   return { codexHome, config, manager };
 }
 

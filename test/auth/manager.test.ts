@@ -198,7 +198,7 @@ describe("API keys and the store", () => {
     const auth = await m.current();
     expect(auth).toMatchObject({ mode: "chatgpt", source: "store", accountId: "acct-chatgpt", email: "chat@example.com", planType: "pro" });
     expect(m.recoveryFor(auth!).mode).toBe("managed");
-    expect(m.recoveryFor(auth!).stepNames).toEqual(["reload"]);
+    expect(m.recoveryFor(auth!).stepNames).toEqual(["reload", "refresh_token"]);
     expect(await (await manager({ config: config({ forced_chatgpt_workspace_id: "ws-other" }) })).current()).toBeNull();
   });
 });

@@ -1,4 +1,6 @@
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AppServerError, type AppServerClient } from "../../src/client/index.js";
@@ -128,13 +130,34 @@ describe("app-server account methods", () => {
     expect(await settle(client)).toEqual([]);
   });
 
-  it("answers the ChatGPT browser and device-code variants with a clear -32603 until those flows land", async () => {
-    const client = await start();
-    const browser = await rejection(client.request("account/login/start", { type: "chatgpt", codexStreamlinedLogin: true, appBrand: "codex" }));
-    expect({ code: browser.code, message: browser.message }).toEqual({ code: -32603, message: "failed to start login server: ChatGPT login is not available yet" });
-    const device = await rejection(client.request("account/login/start", { type: "chatgptDeviceCode" }));
-    expect({ code: device.code, message: device.message }).toEqual({ code: -32603, message: "failed to request device code: device code login is not available yet" });
-    expect(await settle(client)).toEqual([]);
+  it("answers ChatGPT login start failures with Codex's codes: busy port -32603, no device code -32600, issuer error -32603", async () => {
+    const busy = createServer((_request, response) => response.writeHead(404).end());
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const client = await start({ env: { CODEX_AUTH_LOGIN_PORT: String(port) } });
+      const browser = await rejection(client.request("account/login/start", { type: "chatgpt", codexStreamlinedLogin: true, appBrand: "codex" }));
+      expect({ code: browser.code, message: browser.message }).toEqual({ code: -32603, message: `failed to start login server: Port 127.0.0.1:${port} is already in use` });
+
+      dev.setDeviceCodeSettings({ enabled: false });
+      const disabled = await rejection(client.request("account/login/start", { type: "chatgptDeviceCode" }));
+      expect({ code: disabled.code, message: disabled.message }).toEqual({
+        code: -32600,
+        message: "device code login is not enabled for this Codex server. Use the browser login or verify the server URL.",
+      });
+      dev.setDeviceCodeSettings({ enabled: true });
+      dev.failNext("/api/accounts/deviceauth/usercode", 500);
+      const failed = await rejection(client.request("account/login/start", { type: "chatgptDeviceCode" }));
+      expect({ code: failed.code, message: failed.message }).toEqual({
+        code: -32603,
+        message: "failed to request device code: device code request failed with status 500 Internal Server Error",
+      });
+      expect(await settle(client)).toEqual([]);
+    } finally {
+      dev.setDeviceCodeSettings({ enabled: true });
+      busy.closeAllConnections();
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 
   it("gates the ChatGPT variants: forced_login_method = api", async () => {

@@ -1,3 +1,4 @@
+import { RefreshTokenError } from "../../auth/chatgpt/refresh.js";
 import { isAuthError } from "../../auth/errors.js";
 import type { CurrentAuth } from "../../auth/manager.js";
 import type { UsagePayload, UsageResult } from "../../http/backend.js";
@@ -12,7 +13,7 @@ const FAILED = "failed to fetch codex rate limits";
 
 /**
  * `account/rateLimits/read`: the backend's usage snapshot, through the shared 401 recovery (none for
- * PATs, asking the parent app for external tokens).
+ * PATs; reload then refresh for managed ChatGPT tokens; asking the parent app for external tokens).
  */
 export function accountRateLimitsRead(deps: AccountDeps): RequestHandler<"account/rateLimits/read"> {
   return async () => {
@@ -31,7 +32,7 @@ export function accountRateLimitsRead(deps: AccountDeps): RequestHandler<"accoun
       result = await deps.auth.recoveryFor(auth).run(usageSender(deps, auth), (answer) => answer.status === 401);
     } catch (error) {
       if (error instanceof HttpError) throw internalError(`${FAILED}: ${describeHttpFailure(error, deps.usageUrl)}`);
-      if (error instanceof ExternalRefreshError || isAuthError(error)) throw internalError(`${FAILED}: ${error.message}`);
+      if (error instanceof ExternalRefreshError || error instanceof RefreshTokenError || isAuthError(error)) throw internalError(`${FAILED}: ${error.message}`);
       throw error;
     }
     if (result.status === 401) throw internalError(`${FAILED}: GET ${deps.usageUrl} failed: 401 Unauthorized`);

@@ -4,11 +4,15 @@ import type { RequestHandler } from "../dispatcher.js";
 import { currentAuthOrNull, type AccountDeps } from "./deps.js";
 
 /**
- * `account/read`. `refreshToken: true` asks for a managed ChatGPT refresh first (it arrives with
- * ChatGPT login); external tokens ignore it, since only the parent app can refresh them.
+ * `account/read`. `refreshToken: true` runs a guarded refresh of managed ChatGPT tokens first,
+ * whatever their expiry (a failure is logged and the account still reported); external tokens
+ * ignore it, since only the parent app can refresh them.
  */
 export function accountRead(deps: AccountDeps): RequestHandler<"account/read"> {
-  return async () => toAccountResponse(await currentAuthOrNull(deps));
+  return async (params) => {
+    if (params.refreshToken === true) await deps.auth.refreshManagedTokens();
+    return toAccountResponse(await currentAuthOrNull(deps));
+  };
 }
 
 export function toAccount(auth: CurrentAuth | null): Account | null {

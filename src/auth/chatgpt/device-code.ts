@@ -31,6 +31,19 @@ export const DEVICE_CODE_DISABLED_MESSAGE =
   "device code login is not enabled for this Codex server. Use the browser login or verify the server URL.";
 export const DEVICE_AUTH_TIMED_OUT_MESSAGE = "device auth timed out after 15 minutes";
 
+/** Codex's text at the default limit; a limit configured for tests names itself (`... after 2 seconds`). */
+export function deviceAuthTimedOutMessage(maxWaitMs: number = DEVICE_CODE_MAX_WAIT_MS): string {
+  return `device auth timed out after ${describeWait(maxWaitMs)}`;
+}
+
+/** `15 minutes`, `1 minute`, `2 seconds`, `250 ms`. */
+export function describeWait(ms: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  if (ms > 0 && ms % 60_000 === 0) return plural(ms / 60_000, "minute");
+  if (ms > 0 && ms % 1_000 === 0) return plural(ms / 1_000, "second");
+  return `${ms} ms`;
+}
+
 export interface DeviceCodeLoginOptions {
   persist: PersistChatgptAuth;
   /** Default: `CODEX_AUTH_ISSUER` from `env`, else https://auth.openai.com. */
@@ -39,7 +52,7 @@ export interface DeviceCodeLoginOptions {
   clientId?: string;
   forcedWorkspaceIds?: readonly string[] | null;
   signal?: AbortSignal;
-  /** How long to poll before `device auth timed out after 15 minutes` (injectable for tests). */
+  /** How long to poll before `device auth timed out after 15 minutes` (injectable for tests; the message names the limit). */
   maxWaitMs?: number;
   /** Deadline of each issuer request (default 10 s). */
   httpTimeoutMs?: number;
@@ -157,7 +170,7 @@ async function pollUntilApproved(request: {
     }
     if (grant !== null) return grant;
     const elapsed = Date.now() - started;
-    if (elapsed >= request.maxWaitMs) throw new ChatgptLoginError("DEVICE_AUTH_TIMED_OUT", DEVICE_AUTH_TIMED_OUT_MESSAGE);
+    if (elapsed >= request.maxWaitMs) throw new ChatgptLoginError("DEVICE_AUTH_TIMED_OUT", deviceAuthTimedOutMessage(request.maxWaitMs));
     await sleep(Math.min(request.intervalMs, request.maxWaitMs - elapsed), request.signal);
   }
 }

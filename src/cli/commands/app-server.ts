@@ -1,7 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { isAuthError } from "../../auth/errors.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
+import { readLoginKnobs, type LoginKnobs } from "../login-knobs.js";
+import { packageVersion } from "../version.js";
 
 /**
  * `codex-auth app-server [--listen stdio://]`: the account surface of the Codex app-server protocol
@@ -9,7 +10,9 @@ import { writeLine, type CliContext } from "../context.js";
  * in-flight requests are answered.
  *
  * Test knobs (environment): CODEX_AUTH_APP_SERVER_REQUEST_TIMEOUT_MS (server→client request
- * timeout, default 10000), CODEX_AUTH_APP_SERVER_MAX_LINE_BYTES (input line cap, default 1 MiB).
+ * timeout, default 10000), CODEX_AUTH_APP_SERVER_MAX_LINE_BYTES (input line cap, default 1 MiB),
+ * and the login knobs of ../login-knobs.ts (CODEX_AUTH_LOGIN_PORT, CODEX_AUTH_DEVICE_CODE_TIMEOUT_MS,
+ * CODEX_APP_SERVER_LOGIN_ISSUER).
  */
 const USAGE = "Usage: codex-auth app-server [--listen stdio://]";
 
@@ -24,18 +27,22 @@ export async function runAppServerCommand(args: readonly string[], ctx: CliConte
     return 2;
   }
   let knobs: { serverRequestTimeoutMs?: number; maxLineBytes?: number };
+  let loginKnobs: LoginKnobs;
   try {
     knobs = readKnobs(ctx.env);
+    loginKnobs = readLoginKnobs(ctx.env);
   } catch (error) {
     writeLine(ctx.stderr, `error: ${errorMessage(error)}`);
     return 2;
   }
 
-  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false });
-  if ("exitCode" in setup) return setup.exitCode;
   const { createAppServer } = await import("../../app-server/server.js");
   const { createStreamLogger } = await import("../../app-server/log.js");
   const log = createStreamLogger(ctx.stderr);
+  // The manager's diagnostics (failed refresh or revoke, Codex's texts) are the server's error log.
+  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false, log: () => (message) => log.error(message) });
+  if ("exitCode" in setup) return setup.exitCode;
+  const loginIssuer = ctx.env.CODEX_APP_SERVER_LOGIN_ISSUER?.trim();
 
   // Preflight: a stored or env PAT is checked with a live whoami before serving; a failure is
   // reported here and the server starts without credentials (as Codex does).
@@ -55,6 +62,11 @@ export async function runAppServerCommand(args: readonly string[], ctx: CliConte
     codexHome: setup.codexHome,
     version: await packageVersion(),
     log,
+    chatgptLogin: {
+      ...(loginIssuer ? { issuer: loginIssuer } : {}),
+      ...(loginKnobs.loginPort === undefined ? {} : { loginPort: loginKnobs.loginPort }),
+      ...(loginKnobs.deviceCodeTimeoutMs === undefined ? {} : { deviceCodeTimeoutMs: loginKnobs.deviceCodeTimeoutMs }),
+    },
     ...knobs,
   });
   await server.run();
@@ -89,17 +101,4 @@ function readKnobs(env: CliContext["env"]): { serverRequestTimeoutMs?: number; m
     ...(serverRequestTimeoutMs !== undefined ? { serverRequestTimeoutMs } : {}),
     ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
   };
-}
-
-/** The package version, found by walking up from this module (works from src/ and dist/). */
-async function packageVersion(): Promise<string> {
-  for (let url = new URL("./", import.meta.url), depth = 0; depth < 6; depth++, url = new URL("../", url)) {
-    try {
-      const manifest = JSON.parse(await readFile(new URL("package.json", url), "utf8")) as { name?: string; version?: string };
-      if (manifest.name === "codex-auth" && manifest.version) return manifest.version;
-    } catch {
-      // Not here: keep walking up.
-    }
-  }
-  return "0.0.0";
 }

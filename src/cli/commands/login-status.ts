@@ -41,7 +41,8 @@ export async function runLoginStatusCommand(args: readonly string[], ctx: CliCon
   };
   const empty: LoginStatusJson = { loggedIn: false, authMode: null, source: null, credential: null, accountId: null, email: null, planType: null, error: null };
 
-  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false });
+  // No refresh here: Codex 0.169.0's `login status` reads the stored tokens and sends nothing.
+  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false, proactiveRefresh: false });
   if ("exitCode" in setup) {
     report({ ...empty, error: setup.message });
     return setup.exitCode;

@@ -1,5 +1,4 @@
 import { isAuthError } from "../../auth/errors.js";
-import { assertChatgptLoginAllowed } from "../../auth/policy.js";
 import { USAGE, displayArgument, parseFlags, usageError } from "../args.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
@@ -20,7 +19,9 @@ export async function runLoginCommand(args: readonly string[], ctx: CliContext):
     writeLine(ctx.stderr, "The --api-key flag is no longer supported. Pipe the key instead, e.g. `printenv OPENAI_API_KEY | codex-auth login --with-api-key`.");
     return 1;
   }
-  const parsed = parseFlags(args, FLAGS, USAGE.login, ctx);
+  const hidden = extractHiddenOptions(args);
+  if (typeof hidden === "string") return usageError(ctx, hidden, USAGE.login);
+  const parsed = parseFlags(hidden.rest, FLAGS, USAGE.login, ctx);
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
   if (values.help) {
@@ -33,10 +34,31 @@ export async function runLoginCommand(args: readonly string[], ctx: CliContext):
     writeLine(ctx.stderr, "Choose one login credential source: --with-api-key or --with-access-token.");
     return 1;
   }
-  if (values["device-auth"]) return chatgptLoginUnavailable(ctx, "Error logging in with device code");
+  if (values["device-auth"]) return (await import("./login-chatgpt.js")).runDeviceCodeLogin(ctx, hidden.flags);
   if (values["with-api-key"]) return loginWithApiKey(ctx);
   if (values["with-access-token"]) return loginWithAccessToken(ctx);
-  return chatgptLoginUnavailable(ctx, "Error logging in");
+  return (await import("./login-chatgpt.js")).runBrowserLogin(ctx, hidden.flags);
+}
+
+const HIDDEN_OPTIONS = { "--experimental_issuer": "issuer", "--experimental_client-id": "clientId" } as const;
+
+/** Codex's hidden `--experimental_issuer <URL>` and `--experimental_client-id <ID>` (also `--name=value`). */
+function extractHiddenOptions(args: readonly string[]): { flags: { issuer: string | null; clientId: string | null }; rest: string[] } | string {
+  const flags: { issuer: string | null; clientId: string | null } = { issuer: null, clientId: null };
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const name = arg.split("=")[0] as string;
+    const key = (HIDDEN_OPTIONS as Record<string, "issuer" | "clientId">)[name];
+    if (key === undefined) {
+      rest.push(arg);
+      continue;
+    }
+    const value = arg.includes("=") ? arg.slice(name.length + 1) : args[++i];
+    if (value === undefined) return `a value is required for '${name} <${key === "issuer" ? "URL" : "ID"}>' but none was supplied`;
+    flags[key] = value;
+  }
+  return { flags, rest };
 }
 
 async function loginWithApiKey(ctx: CliContext): Promise<number> {
@@ -67,18 +89,4 @@ async function loginWithAccessToken(ctx: CliContext): Promise<number> {
   }
   writeLine(ctx.stderr, "Successfully logged in");
   return 0;
-}
-
-/** Browser and device-code login belong to the ChatGPT login issue; the forced-method gate already applies. */
-async function chatgptLoginUnavailable(ctx: CliContext, prefix: string): Promise<number> {
-  const setup = await openCliAuth(ctx, { enableCodexApiKeyEnv: false });
-  if ("exitCode" in setup) return setup.exitCode;
-  try {
-    assertChatgptLoginAllowed(setup.config);
-  } catch (error) {
-    writeLine(ctx.stderr, errorMessage(error));
-    return 1;
-  }
-  writeLine(ctx.stderr, `${prefix}: ChatGPT login is not available in this build yet; use --with-api-key or --with-access-token`);
-  return 1;
 }

@@ -1,6 +1,14 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseInterval, startDeviceCodeLogin, type DeviceCodeLoginOptions } from "../../../src/auth/chatgpt/device-code.js";
+import {
+  DEVICE_AUTH_TIMED_OUT_MESSAGE,
+  DEVICE_CODE_MAX_WAIT_MS,
+  describeWait,
+  deviceAuthTimedOutMessage,
+  parseInterval,
+  startDeviceCodeLogin,
+  type DeviceCodeLoginOptions,
+} from "../../../src/auth/chatgpt/device-code.js";
 import { ChatgptLoginError } from "../../../src/auth/chatgpt/errors.js";
 import { FileAuthStore } from "../../../src/auth/store/file-store.js";
 import type { DevServer } from "../../../src/dev-server/index.js";
@@ -66,11 +74,14 @@ describe("device-code login", () => {
     expect(readAuth(home).tokens?.account_id).toBe("acct-demo");
   });
 
-  it("times out with Codex's text (limit injected)", async () => {
+  it("times out naming the (injected) limit; at the default it is Codex's text", async () => {
+    expect(deviceAuthTimedOutMessage()).toBe("device auth timed out after 15 minutes");
+    expect(deviceAuthTimedOutMessage(DEVICE_CODE_MAX_WAIT_MS)).toBe(DEVICE_AUTH_TIMED_OUT_MESSAGE);
+    expect([60_000, 2_000, 1_000, 1_500].map(describeWait)).toEqual(["1 minute", "2 seconds", "1 second", "1500 ms"]);
     const { server } = await start({ deviceCodeInterval: "1" });
     const home = tempHome();
     const login = await startDeviceCodeLogin(options(server, home, { maxWaitMs: 30 }));
-    expect(await failure(login.done)).toMatchObject({ code: "DEVICE_AUTH_TIMED_OUT", message: "device auth timed out after 15 minutes" });
+    expect(await failure(login.done)).toMatchObject({ code: "DEVICE_AUTH_TIMED_OUT", message: "device auth timed out after 30 ms" });
     expect(server.count("POST", TOKEN)).toBe(2);
     expect(existsSync(authPath(home))).toBe(false);
   });
