@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { mkdir, open, rename, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { authFilePath } from "../codex-home.js";
 import { AuthError, describeSystemError } from "../errors.js";
@@ -10,6 +10,11 @@ import { parseAuthDotJson, serializeAuthDotJson } from "./format.js";
 export const AUTH_LOCK_FILE = "auth.json.codex-auth.lock";
 
 let tempCounter = 0;
+
+/** `.auth.json.<pid>.<ms>.<n>.tmp`: the temp file a save writes and renames over auth.json. */
+const TEMP_FILE = /^\.auth\.json\.(\d+)\.\d+\.\d+\.tmp$/;
+/** A temp file this old cannot belong to a save in progress (a save holds the lock for milliseconds). */
+const ORPHAN_AGE_MS = 10 * 60_000;
 
 /**
  * `$CODEX_HOME/auth.json` in Codex's exact format, mode 0600. Writes are atomic (temp file in the
@@ -41,20 +46,34 @@ export class FileAuthStore implements AuthStore {
     await this.locked(async () => {
       const existing = await this.readText();
       if (existing !== null) parseAuthDotJson(existing, this.description, "; remove it with `codex-auth logout` first");
+      // First, so that space held by a crashed save's temp file is free for this one.
+      await this.removeOrphanedTempFiles();
       await this.writeAtomically(serializeAuthDotJson(auth, "pretty"));
     });
   }
 
   async delete(): Promise<boolean> {
-    return this.locked(async () => {
-      try {
-        await unlink(this.path);
-        return true;
-      } catch (error) {
-        if ((error as { code?: string }).code === "ENOENT") return false;
-        throw new AuthError("STORE_WRITE_FAILED", `failed to delete CLI auth file "${this.path}": ${describeSystemError(error)}`);
-      }
-    });
+    try {
+      return await this.locked(async () => {
+        await this.removeOrphanedTempFiles();
+        return this.unlinkAuthFile();
+      });
+    } catch (error) {
+      // A full disk refuses the lock file itself, yet logout is how a user frees that space. One
+      // unlink is atomic, so even unlocked it lands wholly before or after any concurrent save.
+      if (error instanceof AuthError && error.code === "STORE_WRITE_FAILED" && isNoSpace(error.cause)) return this.unlinkAuthFile();
+      throw error;
+    }
+  }
+
+  private async unlinkAuthFile(): Promise<boolean> {
+    try {
+      await unlink(this.path);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") return false;
+      throw new AuthError("STORE_WRITE_FAILED", `failed to delete CLI auth file "${this.path}": ${describeSystemError(error)}`);
+    }
   }
 
   private async locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -65,7 +84,31 @@ export class FileAuthStore implements AuthStore {
       return await withFileLock(path.join(this.codexHome, AUTH_LOCK_FILE), fn, lockOptions);
     } catch (error) {
       if (error instanceof AuthError) throw error;
-      throw new AuthError("STORE_WRITE_FAILED", `failed to lock CLI auth file "${this.path}": ${describeSystemError(error)}`);
+      throw new AuthError("STORE_WRITE_FAILED", `failed to lock CLI auth file "${this.path}": ${describeSystemError(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * A save killed between writing its temp file and the rename leaves the temp file behind (readers
+   * never look at it). Under the lock no other save is running, so a temp file whose process is
+   * gone, or that is older than any save can take, is debris: removed, best effort.
+   */
+  private async removeOrphanedTempFiles(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.codexHome);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = Number(TEMP_FILE.exec(name)?.[1] ?? NaN);
+      if (!Number.isSafeInteger(pid) || pid === process.pid) continue;
+      const file = path.join(this.codexHome, name);
+      if (!processIsGone(pid)) {
+        const modified = await stat(file).then((info) => info.mtimeMs, () => null);
+        if (modified === null || Date.now() - modified < ORPHAN_AGE_MS) continue;
+      }
+      await unlink(file).catch(() => undefined);
     }
   }
 
@@ -95,6 +138,21 @@ export class FileAuthStore implements AuthStore {
       throw new AuthError("STORE_WRITE_FAILED", `failed to write CLI auth to ${this.description}: ${describeSystemError(error)}`);
     }
     await syncDirectory(this.codexHome);
+  }
+}
+
+function isNoSpace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
+/** No process with this pid exists here (a process we may not signal counts as alive). */
+function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === "ESRCH";
   }
 }
 

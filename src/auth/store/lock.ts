@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { link, readFile, unlink, writeFile } from "node:fs/promises";
+import { link, readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
+import path from "node:path";
 import { AuthError } from "../errors.js";
 
 /**
@@ -59,6 +60,7 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   let delay = 2;
   for (;;) {
     if (await tryCreate(lockPath, content, owner.token)) {
+      await removeOrphans(lockPath);
       return async () => {
         // Only remove the lock if it is still ours (it could have been broken as stale by mistake).
         const current = await readOwner(lockPath);
@@ -80,8 +82,9 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
 
 async function tryCreate(lockPath: string, content: string, token: string): Promise<boolean> {
   const temp = `${lockPath}.${token}`;
-  await writeFile(temp, content, { mode: 0o600, flag: "wx" });
   try {
+    // Inside the try: a write that fails half-way (ENOSPC, EFBIG) must not leave the temp file behind.
+    await writeFile(temp, content, { mode: 0o600, flag: "wx" });
     await link(temp, lockPath);
     return true;
   } catch (error) {
@@ -144,6 +147,48 @@ async function breakStaleLock(lockPath: string, seen: LockOwner | null): Promise
   } finally {
     await unlink(breaker).catch(() => undefined);
   }
+}
+
+/**
+ * Lock holders killed at the wrong moment leave debris: the private temp file of `tryCreate`
+ * (`<lock>.<pid>-<ms>-<n>`, between its write and its unlink) and a break lock (`<lock>.break`,
+ * and its own temp `<lock>.break.<pid>-...`). Once we hold the lock, what belongs to a dead
+ * process on this host is removed; live processes' files are left alone. Best effort.
+ */
+async function removeOrphans(lockPath: string): Promise<void> {
+  const directory = path.dirname(lockPath);
+  const base = path.basename(lockPath);
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return;
+  }
+  const temp = new RegExp(`^${escapeRegExp(base)}\\.(?:break\\.)?(\\d+)-\\d+-\\d+$`);
+  for (const name of names) {
+    if (name === `${base}.break`) {
+      const breaker = await readOwner(path.join(directory, name));
+      if (breaker !== null && isStale(breaker)) await unlink(path.join(directory, name)).catch(() => undefined);
+      continue;
+    }
+    const pid = Number(temp.exec(name)?.[1] ?? NaN);
+    if (Number.isSafeInteger(pid) && pid !== process.pid && processIsGone(pid)) await unlink(path.join(directory, name)).catch(() => undefined);
+  }
+}
+
+/** True only when no process with this pid exists on this host (ESRCH); a process we may not signal is alive. */
+function processIsGone(pid: number): boolean {
+  if (!(pid > 0)) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === "ESRCH";
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function processStartTime(pid: number): string | null {

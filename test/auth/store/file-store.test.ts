@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuthError } from "../../../src/auth/errors.js";
@@ -107,4 +108,35 @@ describe("FileAuthStore", () => {
     expect(keys).toContain(loaded?.OPENAI_API_KEY);
     expect(readdirSync(home.dir)).toEqual(["auth.json"]);
   });
+
+  it("removes temp files a killed save left behind (dead pid, or too old to be in progress) on the next save and delete, and keeps a live one's", async () => {
+    const dead = await deadPid();
+    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
+    try {
+      const deadTemp = `.auth.json.${dead}.1.1.tmp`;
+      const liveTemp = `.auth.json.${sleeper.pid}.2.2.tmp`;
+      const staleLiveTemp = `.auth.json.${sleeper.pid}.3.3.tmp`;
+      for (const name of [deadTemp, liveTemp, staleLiveTemp]) writeFileSync(path.join(home.dir, name), '{"auth_mode":');
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(path.join(home.dir, staleLiveTemp), hourAgo, hourAgo);
+      writeFileSync(path.join(home.dir, "unrelated.tmp"), "x");
+      const store = new FileAuthStore(home.dir);
+      await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-after-crash" });
+      expect(readdirSync(home.dir).sort()).toEqual([liveTemp, "auth.json", "unrelated.tmp"].sort());
+
+      writeFileSync(path.join(home.dir, deadTemp), "{");
+      expect(await store.delete()).toBe(true);
+      expect(readdirSync(home.dir).sort()).toEqual([liveTemp, "unrelated.tmp"].sort());
+    } finally {
+      sleeper.kill();
+    }
+  });
 });
+
+/** A pid that belonged to a process which has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", "0"]);
+  const pid = child.pid!;
+  await new Promise((resolve) => child.on("close", resolve));
+  return pid;
+}

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -68,5 +68,29 @@ describe("file lock", () => {
       ),
     );
     expect(readFileSync(counter, "utf8")).toBe("30");
+  });
+
+  it("after acquiring, removes debris of dead holders (private temp files, a dead breaker's lock) and keeps live processes'", async () => {
+    const dead = await deadPid();
+    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
+    try {
+      const debris = [`test.lock.${dead}-1-1`, `test.lock.break.${dead}-2-2`];
+      const live = [`test.lock.${sleeper.pid}-3-3`];
+      for (const name of [...debris, ...live]) writeFileSync(path.join(home.dir, name), "{}");
+      writeFileSync(`${lockPath()}.break`, JSON.stringify({ pid: dead, host: hostname(), start: null, token: "dead-breaker" }));
+      writeFileSync(path.join(home.dir, "test.lockfile-unrelated"), "x");
+      const release = await acquireFileLock(lockPath(), { timeoutMs: 5_000 });
+      expect(readdirSync(home.dir).sort()).toEqual(["test.lock", ...live, "test.lockfile-unrelated"].sort());
+      await release();
+      expect(readdirSync(home.dir).sort()).toEqual([...live, "test.lockfile-unrelated"].sort());
+    } finally {
+      sleeper.kill();
+    }
+  });
+
+  it("keeps a live breaker's break lock", async () => {
+    writeFileSync(`${lockPath()}.break`, JSON.stringify({ pid: process.pid, host: hostname(), start: null, token: "live-breaker" }));
+    await withFileLock(lockPath(), async () => undefined, { timeoutMs: 5_000 });
+    expect(existsSync(`${lockPath()}.break`)).toBe(true);
   });
 });
