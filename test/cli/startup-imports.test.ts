@@ -61,6 +61,25 @@ describe("login status start-up", () => {
     for (const heavy of HEAVY) expect(modules.filter((m) => heavy.test(m)), String(heavy)).toEqual([]);
   });
 
+  it("with ChatGPT tokens 4 minutes from expiry loads no OAuth client or ChatGPT module (status never refreshes)", async () => {
+    const dev = await startDevServer({ port: 0 });
+    try {
+      const tokens = dev.issueTokens(undefined, { ttlSeconds: 240 });
+      const auth = {
+        auth_mode: "chatgpt",
+        OPENAI_API_KEY: null,
+        tokens: { id_token: cli.secret(tokens.idToken), access_token: cli.secret(tokens.accessToken), refresh_token: cli.secret(tokens.refreshToken), account_id: "acct-demo" },
+        last_refresh: new Date().toISOString(),
+      };
+      writeFileSync(path.join(cli.home, "auth.json"), JSON.stringify(auth, null, 2));
+      const modules = await loadedModules(["login", "status"], dev.env());
+      for (const heavy of HEAVY) expect(modules.filter((m) => heavy.test(m)), String(heavy)).toEqual([]);
+      expect(dev.count("POST", "/oauth/token")).toBe(0);
+    } finally {
+      await dev.close();
+    }
+  });
+
   it("loads the AuthAPI client only when a PAT is stored, and smol-toml only when there is TOML", async () => {
     const dev = await startDevServer({ port: 0 });
     try {
