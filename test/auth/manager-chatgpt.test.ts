@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AuthDotJson } from "../../generated/storage/auth-json.js";
 import { isChatgptLoginError } from "../../src/auth/chatgpt/errors.js";
@@ -112,6 +113,8 @@ describe("proactive refresh in current()", () => {
     expect(logLines).toEqual([`Failed to refresh token: ${message}`, `Failed to refresh token: ${message}`, `Failed to refresh token: ${message}`]);
     expect(readAuth().tokens?.refresh_token).toBe(old.refreshToken);
     assertNoSecrets(logLines, secretsOf(old));
+    const managed = (m as unknown as { managedChatgpt: object }).managedChatgpt;
+    assertNoSecrets([inspect(m, { depth: 10 }), JSON.stringify(m), inspect(managed, { depth: 10 }), JSON.stringify(managed), inspect(first, { depth: 10 })], secretsOf(old));
   });
 
   it("a transient failure is logged and retried on the next load", async () => {

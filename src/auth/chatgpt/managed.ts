@@ -40,6 +40,15 @@ export class ManagedChatgpt {
     private readonly options: ManagedChatgptOptions,
   ) {}
 
+  /** The env it holds may carry credentials: show the store and the memo size only. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `ManagedChatgpt { store: ${this.store.description}, permanentFailures: ${this.memo.size} }`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { store: this.store.description, permanentFailures: this.memo.size };
+  }
+
   refreshOptions(): ManagedRefreshOptions {
     return {
       lockPath: this.options.ephemeral ? null : refreshLockPath(this.options.codexHome),
