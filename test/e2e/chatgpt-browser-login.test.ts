@@ -42,6 +42,9 @@ describeWithChromium("ChatGPT browser login in Chromium", () => {
     // Tokens, refresh tokens, id_tokens, exchanged API keys, authorization codes and verifiers.
     const secrets = proxy.secrets();
     expect(secrets.length).toBeGreaterThan(10);
+    // The PKCE verifiers (base64url of 64 random bytes) of the four logins that reached the code exchange are among them.
+    expect(proxy.verifiers()).toHaveLength(4);
+    expect(proxy.verifiers().every((verifier) => /^[A-Za-z0-9_-]{86}$/.test(verifier) && secrets.includes(verifier))).toBe(true);
     captured.assertNoSecrets(secrets);
     const urlSecrets = secrets.filter((secret) => !visited.some((url) => new URL(url).searchParams.get("code") === secret));
     const urls = new CapturedStreams();

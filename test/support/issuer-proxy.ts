@@ -13,6 +13,8 @@ export interface IssuerProxy {
   readonly url: string;
   /** Every secret seen passing through (request form values and response tokens). */
   secrets(): string[];
+  /** The `code_verifier`s clients sent (a subset of `secrets()`). */
+  verifiers(): string[];
   close(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ const TOKEN_FIELDS = ["id_token", "access_token", "refresh_token", "authorizatio
 
 export async function startIssuerProxy(target: string): Promise<IssuerProxy> {
   const seen = new Set<string>();
+  const verifiers = new Set<string>();
   let url = "";
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -29,6 +32,7 @@ export async function startIssuerProxy(target: string): Promise<IssuerProxy> {
       let body = Buffer.concat(chunks);
       const contentType = request.headers["content-type"] ?? "";
       record(contentType, body.toString("utf8"), SECRET_FIELDS, seen);
+      record(contentType, body.toString("utf8"), ["code_verifier"], verifiers);
       // The device-code exchange names `{issuer}/deviceauth/callback`: the issuer behind the proxy expects its own address.
       if (contentType.includes("application/x-www-form-urlencoded")) {
         body = Buffer.from(body.toString("utf8").split(encodeURIComponent(url)).join(encodeURIComponent(target.replace(/\/+$/, ""))));
@@ -62,6 +66,7 @@ export async function startIssuerProxy(target: string): Promise<IssuerProxy> {
   return {
     url,
     secrets: () => [...seen],
+    verifiers: () => [...verifiers],
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
