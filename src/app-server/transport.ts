@@ -1,3 +1,4 @@
+import type { Writable } from "node:stream";
 import type { Logger } from "./log.js";
 
 /** Lines longer than this are dropped unread (they may hold a secret, so they are never echoed). */
@@ -199,6 +200,13 @@ export class MessageWriter {
   write(message: object): void {
     if (this.#broken) return;
     const line = `${JSON.stringify(message)}\n`;
+    // Lines written in the same turn of the event loop leave in one write (corked: the stream
+    // hands them to the OS together). One syscall per response was half the cost of a burst.
+    if (!this.#corked) {
+      this.#corked = true;
+      (this.#output as Partial<Writable>).cork?.();
+      setImmediate(this.#uncork);
+    }
     this.#unflushed++;
     const ok = this.#output.write(line, () => {
       this.#unflushed--;
@@ -207,6 +215,13 @@ export class MessageWriter {
     if (!ok) this.#blocked = true;
   }
 
+  #corked = false;
+  readonly #uncork = (): void => {
+    if (!this.#corked) return;
+    this.#corked = false;
+    (this.#output as Partial<Writable>).uncork?.();
+  };
+
   whenWritable(): Promise<void> {
     if (!this.#blocked || this.#broken) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
@@ -214,6 +229,7 @@ export class MessageWriter {
 
   /** Resolves once everything written so far has been handed to the OS. */
   flush(): Promise<void> {
+    this.#uncork();
     if (this.#unflushed === 0 || this.#broken) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
