@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { CLI, cleanEnv, tempDir } from "../support/cli-process.js";
 import { CapturedStreams } from "../support/secrets.js";
-import { scaled, seededRandom, waitForDist } from "./support.js";
+import { FAULTS_RUNS, seededRandom, waitForDist } from "./support.js";
 
 /**
- * 50 processes (more with FAULTS_RUNS) mixing `login --with-api-key`, `login --with-access-token`
+ * 50 processes (more rounds of 50 with FAULTS_RUNS) mixing `login --with-api-key`, `login --with-access-token`
  * (dev-server PATs, live whoami), `logout` and `login status` on one CODEX_HOME, started at random
  * moments over a short window so that some start after others have finished, while a separate
  * process reads auth.json in a loop.
@@ -59,6 +59,9 @@ while (!fs.existsSync(stop)) {
 process.stdout.write(JSON.stringify({ reads, absent, illegal }));
 `;
 
+/** 50 processes per round; FAULTS_RUNS adds rounds (not processes: 500 at once would only measure CPU starvation). */
+const PROCESSES = 50;
+const ROUNDS = Math.max(1, Math.round(FAULTS_RUNS / 100));
 /** Starts spread over this window: long enough that some operations start after others have exited. */
 const SPAWN_WINDOW_MS = 5_000;
 
@@ -76,8 +79,8 @@ afterAll(async () => {
   captured.assertNoSecrets(secrets);
 });
 
-function plan(count: number): Operation[] {
-  const random = seededRandom(3);
+function plan(count: number, round: number): Operation[] {
+  const random = seededRandom(3 + round);
   const kinds: Kind[] = ["apiKey", "pat", "logout", "status"];
   return Array.from({ length: count }, (_, index) => {
     // The first four cover every kind; the rest: 35% API key, 25% PAT, 20% logout, 20% status.
@@ -130,11 +133,11 @@ function startReader(file: string, allowedFile: string, stop: string): Promise<{
 }
 
 describe("concurrency: processes mixing login, logout and status on one CODEX_HOME", () => {
-  it(`${scaled(50)} processes: every outcome is a legal one, readers never see a partial file, and the final state is one of the writers'`, async () => {
+  it.each(Array.from({ length: ROUNDS }, (_, round) => round))(`round %i: ${PROCESSES} processes; every outcome is a legal one, readers never see a partial file, and the final state is one of the writers'`, async (round) => {
     const home = tempDir("codex-auth-conc-");
     const scratch = tempDir("codex-auth-conc-scratch-");
     try {
-      const operations = plan(scaled(50));
+      const operations = plan(PROCESSES, round);
       const writes = operations.filter((op) => op.content !== null);
       const allowedFile = path.join(scratch.dir, "allowed.json");
       const stopFile = path.join(scratch.dir, "stop");

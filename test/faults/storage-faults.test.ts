@@ -10,7 +10,7 @@ import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult } from "../support/cli-process.js";
 import { run } from "../support/run.js";
 import { CapturedStreams } from "../support/secrets.js";
-import { DIST, expectHomeUnchanged, scaled, seededRandom, snapshotHome, waitForDist } from "./support.js";
+import { DIST, expectHomeUnchanged, scaled, scaledTimeout, seededRandom, snapshotHome, waitForDist } from "./support.js";
 
 /**
  * Storage faults with real files and real processes: a read-only CODEX_HOME (a read-only bind
@@ -308,7 +308,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
     } finally {
       home.remove();
     }
-  });
+  }, scaledTimeout(60_000));
 
   it(`CLI-level: ${scaled(12)} \`login --with-api-key\` processes killed at random moments; auth.json is the old or the new file, never anything else`, async () => {
     waitForDist();
@@ -348,7 +348,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
     } finally {
       home.remove();
     }
-  });
+  }, scaledTimeout(60_000));
 });
 
 /** A pid that belonged to a process which has exited. */

@@ -36,6 +36,11 @@ export function scaled(base: number): number {
   return Math.max(base, Math.round((base * FAULTS_RUNS) / 50));
 }
 
+/** A test timeout for work that grows with `scaled()`. */
+export function scaledTimeout(baseMs: number): number {
+  return Math.max(baseMs, Math.round((baseMs * FAULTS_RUNS) / 50));
+}
+
 /** fast-check parameters: the fixed (or overridden) seed and the run count. */
 export function propertyParameters(numRuns = FAULTS_RUNS): { seed: number; numRuns: number; verbose: 1 } {
   return { seed: FAULTS_SEED, numRuns, verbose: 1 };
