@@ -12,7 +12,7 @@ import {
   type ServerNotifications,
 } from "../protocol/index.js";
 import type { Logger } from "./log.js";
-import { classify, describeId, internalError, invalidRequest, malformedRequest, RpcError } from "./rpc.js";
+import { classify, describeId, describeMethod, internalError, invalidRequest, malformedRequest, RpcError } from "./rpc.js";
 import type { ServerRequestBroker } from "./server-requests.js";
 import type { Session } from "./session.js";
 import type { InboundMessage } from "./transport.js";
@@ -80,7 +80,7 @@ export class Dispatcher {
         return;
       case "notification":
         if (!(isKnownMethod(classified.method) && methods[classified.method].direction === "clientToServer")) {
-          this.options.log.warn(`ignoring unknown notification ${JSON.stringify(classified.method)}`);
+          this.options.log.warn(`ignoring unknown notification ${describeMethod(classified.method)}`);
         }
         return;
       case "response":

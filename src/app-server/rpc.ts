@@ -49,7 +49,7 @@ export function classify(message: InboundMessage): Classified {
     const method = message.method;
     if (typeof method !== "string") return { kind: "invalid", reason: "ignoring a message whose method is not a string" };
     if (!has(message, "id")) return { kind: "notification", method, params: message.params };
-    if (!isRequestId(message.id)) return { kind: "invalid", reason: `ignoring request ${JSON.stringify(method)}: its id is not a string or an integer` };
+    if (!isRequestId(message.id)) return { kind: "invalid", reason: `ignoring request ${describeMethod(method)}: its id is not a string or an integer` };
     return { kind: "request", id: message.id, method, params: message.params, hasParams: has(message, "params") };
   }
   if (has(message, "id")) {
@@ -64,5 +64,14 @@ export function classify(message: InboundMessage): Classified {
 /** How an id appears in a log line: integers as is, strings quoted and shortened. */
 export function describeId(id: RequestId): string {
   if (typeof id === "number") return String(id);
-  return JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}...` : id);
+  return quoteBounded(id);
+}
+
+/** A client-chosen method name for a log line: bounded (a line may be up to 1 MiB). */
+export function describeMethod(method: string): string {
+  return quoteBounded(method);
+}
+
+function quoteBounded(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 }

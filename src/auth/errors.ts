@@ -49,6 +49,8 @@ export function describeSystemError(error: unknown): string {
     ENOENT: "No such file or directory",
     EEXIST: "File exists",
     ENOSPC: "No space left on device",
+    EDQUOT: "Disk quota exceeded",
+    EFBIG: "File too large",
     EROFS: "Read-only file system",
     EBUSY: "Resource busy",
     EMFILE: "Too many open files",

@@ -7,7 +7,7 @@ import type { ManagedChatgpt } from "./chatgpt/managed.js";
 import type { AuthConfig } from "./config.js";
 import { classifyAccessToken, decodeAgentIdentityJwt, readJwtClaimsUnverified, type AgentIdentityClaims } from "./credentials.js";
 import { AuthError } from "./errors.js";
-import type { PersonalAccessTokenHydrator } from "./personal-access-token.js";
+import type { PersonalAccessTokenHydrator, PersonalAccessTokenMetadata } from "./personal-access-token.js";
 import { planTypeFromRaw } from "./plan-type.js";
 import {
   assertAccessTokenLoginAllowed,
@@ -68,12 +68,19 @@ export type ManagedDeviceCodeLoginOptions = Omit<DeviceCodeLoginOptions, "persis
 /**
  * The façade the CLI and the app-server use. Load precedence: `CODEX_API_KEY` (when enabled) >
  * in-memory external tokens > `CODEX_ACCESS_TOKEN` > the configured store. Env credentials are never
- * written. A PAT is checked with a live whoami on every `current()` call; nothing is cached.
+ * written. A PAT is checked with a live whoami when this manager (a process) first meets it and
+ * again whenever the token changes; its metadata is kept in memory only, never on disk.
  */
 export class AuthManager {
   private external: CurrentAuth | null = null;
   private externalRefreshStep: RecoveryStep | null = null;
   private hydratorPromise: Promise<PersonalAccessTokenHydrator> | null = null;
+  /**
+   * The last PAT this process hydrated. Every process start (CLI command, app-server) preflights
+   * again; a long-running app-server does not call AuthAPI on every request, only when the stored
+   * or env token changes.
+   */
+  private hydratedToken: { token: Secret; metadata: Promise<PersonalAccessTokenMetadata> } | null = null;
   /** The auth.json each managed ChatGPT CurrentAuth was built from (what a refresh or recovery starts from). */
   private readonly snapshots = new WeakMap<CurrentAuth, AuthDotJson>();
   private managedPromise: Promise<ManagedChatgpt> | null = null;
@@ -106,7 +113,8 @@ export class AuthManager {
       options.codexHome,
       options.config,
       store,
-      options.env ?? process.env,
+      // A snapshot: reading process.env is a getenv per key, and this is read on every request.
+      Object.freeze({ ...(options.env ?? process.env) }),
       options.enableCodexApiKeyEnv,
       options.proactiveRefresh ?? true,
       options.log ?? (() => {}),
@@ -340,7 +348,7 @@ export class AuthManager {
   }
 
   private async personalAccessTokenAuth(token: Secret, source: "env" | "store"): Promise<CurrentAuth> {
-    const metadata = await (await this.hydrator()).hydrate(token);
+    const metadata = await this.hydrate(token);
     return Object.freeze({
       mode: "personalAccessToken",
       source,
@@ -394,6 +402,18 @@ export class AuthManager {
         return auth;
       }
     }
+  }
+
+  private hydrate(token: Secret): Promise<PersonalAccessTokenMetadata> {
+    if (this.hydratedToken?.token.equals(token)) return this.hydratedToken.metadata;
+    const metadata = this.hydrator().then((hydrator) => hydrator.hydrate(token));
+    const entry = { token, metadata };
+    this.hydratedToken = entry;
+    // A failed preflight is not remembered: the next load asks AuthAPI again.
+    metadata.catch(() => {
+      if (this.hydratedToken === entry) this.hydratedToken = null;
+    });
+    return metadata;
   }
 
   private hydrator(): Promise<PersonalAccessTokenHydrator> {

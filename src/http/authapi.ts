@@ -1,6 +1,6 @@
 import { authApiResponseValidators, createAuthApiClient } from "../../generated/http/authapi.client.js";
 import type { WhoAmIResponse } from "../../generated/http/authapi.js";
-import { sendValidated, type RevealableSecret } from "./request.js";
+import { boundedFetch, sendValidated, type RevealableSecret } from "./request.js";
 
 export type { WhoAmIResponse };
 
@@ -21,7 +21,7 @@ export async function fetchPersonalAccessTokenMetadata(
 ): Promise<WhoAmIResponse> {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   // A client per call: openapi-fetch captures globalThis.fetch when the client is created.
-  const client = createAuthApiClient({ baseUrl });
+  const client = createAuthApiClient({ baseUrl, fetch: boundedFetch });
   return sendValidated<WhoAmIResponse>({
     operation: `GET ${WHOAMI_PATH}`,
     validators: authApiResponseValidators,

@@ -1,6 +1,6 @@
 import { backendResponseValidators, createBackendClient } from "../../generated/http/backend.client.js";
 import type { UsagePayload } from "../../generated/http/backend.js";
-import { HttpError, sendValidated, type RevealableSecret } from "./request.js";
+import { HttpError, boundedFetch, sendValidated, type RevealableSecret } from "./request.js";
 
 export type { UsagePayload };
 
@@ -28,7 +28,7 @@ export async function fetchUsage(
 ): Promise<UsageResult> {
   const baseUrl = options.chatgptBaseUrl.replace(/\/+$/, "");
   // A client per call: openapi-fetch captures globalThis.fetch when the client is created.
-  const client = createBackendClient({ baseUrl });
+  const client = createBackendClient({ baseUrl, fetch: boundedFetch });
   const headers: Record<string, string> = { Authorization: `Bearer ${auth.bearer.reveal()}`, Accept: "application/json" };
   if (auth.accountId !== null) headers["ChatGPT-Account-Id"] = auth.accountId;
   if (options.userAgent) headers["User-Agent"] = options.userAgent;

@@ -11,7 +11,7 @@ import type {
 import { validateAuthorizationCodeTokens } from "../../generated/http/oauth.validators.js";
 import type { Validator } from "../../generated/validator.js";
 import { describeValidationError } from "../protocol/validation-message.js";
-import { HttpError, sendValidated, type RevealableSecret, type SendResult } from "./request.js";
+import { HttpError, MAX_RESPONSE_BODY_BYTES, boundedFetch, limitResponseBody, sendValidated, type RevealableSecret, type SendResult } from "./request.js";
 
 export type { AuthorizationCodeTokens, DeviceTokenResponse, TokenResponse };
 
@@ -175,13 +175,15 @@ function scrub(detail: string | null, secrets: readonly RevealableSecret[]): str
 
 /** A fetch for openapi-fetch that sends the prepared request to an exact URL (an env override may carry its own path and query). */
 function fetchTo(url: string): (request: Request) => Promise<Response> {
-  return async (request) =>
-    globalThis.fetch(url, {
+  return async (request) => {
+    const response = await globalThis.fetch(url, {
       method: request.method,
       headers: request.headers,
       body: await request.text(),
       signal: request.signal,
     });
+    return limitResponseBody(response, MAX_RESPONSE_BODY_BYTES);
+  };
 }
 
 function formSerializer(fields: ReadonlyArray<readonly [string, string]>): () => string {
@@ -205,7 +207,7 @@ export interface AuthorizationCodeExchange {
  * (Codex 0.169.0's order). The answer must carry all three tokens.
  */
 export async function exchangeAuthorizationCode(request: AuthorizationCodeExchange, options: OAuthCallOptions = {}): Promise<AuthorizationCodeTokens> {
-  const client = createOAuthClient({ baseUrl: request.issuer });
+  const client = createOAuthClient({ baseUrl: request.issuer, fetch: boundedFetch });
   const fields = [
     ["grant_type", "authorization_code"],
     ["client_id", request.clientId],
@@ -238,7 +240,7 @@ export async function exchangeIdTokenForApiKey(
   request: { issuer: string; clientId: string; idToken: RevealableSecret },
   options: OAuthCallOptions = {},
 ): Promise<string | null> {
-  const client = createOAuthClient({ baseUrl: request.issuer });
+  const client = createOAuthClient({ baseUrl: request.issuer, fetch: boundedFetch });
   const fields = [
     ["grant_type", TOKEN_EXCHANGE_GRANT],
     ["client_id", request.clientId],
@@ -274,7 +276,7 @@ export async function requestTokenRefresh(
   request: { refreshUrl: string; clientId: string; refreshToken: RevealableSecret },
   options: OAuthCallOptions = {},
 ): Promise<TokenResponse> {
-  const client = createOAuthClient({ baseUrl: new URL(request.refreshUrl).origin });
+  const client = createOAuthClient({ baseUrl: new URL(request.refreshUrl).origin, fetch: boundedFetch });
   return call<TokenResponse>(
     { operation: `POST ${TOKEN_PATH}`, url: request.refreshUrl, timeoutMs: options.timeoutMs, secrets: [request.refreshToken] },
     (signal) =>
@@ -301,7 +303,7 @@ export async function revokeToken(
   request: { revokeUrl: string; token: RevealableSecret; tokenTypeHint: RevokeRequest["token_type_hint"]; clientId: string | null },
   options: OAuthCallOptions = {},
 ): Promise<void> {
-  const client = createOAuthClient({ baseUrl: new URL(request.revokeUrl).origin });
+  const client = createOAuthClient({ baseUrl: new URL(request.revokeUrl).origin, fetch: boundedFetch });
   const body = () =>
     JSON.stringify({
       token: request.token.reveal(),
@@ -337,7 +339,7 @@ type DeviceUserCodeBody = DeviceUserCodeResponse;
 
 /** `POST {issuer}/api/accounts/deviceauth/usercode` JSON `{client_id}`. */
 export async function requestDeviceUserCode(request: { issuer: string; clientId: string }, options: OAuthCallOptions = {}): Promise<DeviceUserCode> {
-  const client = createOAuthClient({ baseUrl: request.issuer });
+  const client = createOAuthClient({ baseUrl: request.issuer, fetch: boundedFetch });
   const body = await call<DeviceUserCodeBody>(
     { operation: `POST ${DEVICE_USER_CODE_PATH}`, url: `${request.issuer}${DEVICE_USER_CODE_PATH}`, timeoutMs: options.timeoutMs, secrets: [] },
     (signal) =>
@@ -358,7 +360,7 @@ export async function pollDeviceToken(
   request: { issuer: string; deviceAuthId: string; userCode: string },
   options: OAuthCallOptions = {},
 ): Promise<DeviceTokenResponse | null> {
-  const client = createOAuthClient({ baseUrl: request.issuer });
+  const client = createOAuthClient({ baseUrl: request.issuer, fetch: boundedFetch });
   try {
     return await call<DeviceTokenResponse>(
       { operation: `POST ${DEVICE_TOKEN_PATH}`, url: `${request.issuer}${DEVICE_TOKEN_PATH}`, timeoutMs: options.timeoutMs, secrets: [] },

@@ -35,6 +35,49 @@ export interface RevealableSecret {
   reveal(): string;
 }
 
+/**
+ * No response we read is legitimately larger than a few kilobytes; a body past this cap is refused
+ * as it streams in, so a misbehaving server cannot make the process buffer megabytes.
+ */
+export const MAX_RESPONSE_BODY_BYTES = 1024 * 1024;
+
+export class ResponseTooLargeError extends Error {
+  override readonly name = "ResponseTooLargeError";
+  constructor(readonly limit: number) {
+    super(`response body exceeds ${limit} bytes`);
+  }
+}
+
+/**
+ * `fetch` for the generated openapi-fetch clients (pass it as their `fetch` option): the response
+ * body is cut off at MAX_RESPONSE_BODY_BYTES, and a declared Content-Length over the cap is refused
+ * before any of the body is read.
+ */
+export async function boundedFetch(input: Request): Promise<Response> {
+  const response = await fetch(input);
+  return limitResponseBody(response, MAX_RESPONSE_BODY_BYTES);
+}
+
+export function limitResponseBody(response: Response, limit: number): Response {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    void response.body?.cancel().catch(() => {});
+    throw new ResponseTooLargeError(limit);
+  }
+  if (response.body === null) return response;
+  let seen = 0;
+  const capped = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > limit) controller.error(new ResponseTooLargeError(limit));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(capped, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
 export interface SendResult {
   response: Response;
   data?: unknown;
@@ -60,6 +103,8 @@ export async function sendValidated<T>(request: ValidatedRequest): Promise<T> {
   try {
     result = await request.send(signal);
   } catch (error) {
+    const tooLarge = findTooLarge(error);
+    if (tooLarge) throw new HttpError("INVALID_RESPONSE", `${tooLarge.message} (${where})`, { cause: error });
     if (signal.aborted) {
       throw new HttpError("TIMEOUT", `operation timed out after ${formatSeconds(request.timeoutMs)} (${where})`, { cause: error });
     }
@@ -93,6 +138,13 @@ export async function sendValidated<T>(request: ValidatedRequest): Promise<T> {
     throw new HttpError("INVALID_RESPONSE", describeValidationError(validator.errors, data));
   }
   return data as T;
+}
+
+function findTooLarge(error: unknown): ResponseTooLargeError | null {
+  for (let current = error, depth = 0; current && depth < 4; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current instanceof ResponseTooLargeError) return current;
+  }
+  return null;
 }
 
 /** Scheme, host, port and path only: userinfo or a query could carry credentials. */

@@ -85,9 +85,29 @@ describe("personal access tokens", () => {
     const auth = await m.loginWithAccessToken(new Secret("at-demo-valid"));
     expect(auth).toMatchObject({ mode: "personalAccessToken", accountId: "acct-demo", userId: "user-demo", email: "demo@example.com", planType: "plus" });
     expect(readFileSync(authPath(), "utf8")).toBe('{\n  "OPENAI_API_KEY": null,\n  "personal_access_token": "at-demo-valid"\n}');
+    // Within one process (one manager) the token's metadata stays in memory...
     await m.current();
     await m.current();
+    expect(dev.count("GET", whoamiPath)).toBe(before + 1);
+    // ...every new process loads it with a live whoami...
+    expect((await (await manager()).current())?.accountId).toBe("acct-demo");
+    expect(dev.count("GET", whoamiPath)).toBe(before + 2);
+    // ...and so does a changed token, in the same process.
+    dev.addPersonalAccessToken("at-demo-second", { account: { accountId: "acct-second" } });
+    await m.loginWithAccessToken(new Secret("at-demo-second"));
+    expect((await m.current())?.accountId).toBe("acct-second");
     expect(dev.count("GET", whoamiPath)).toBe(before + 3);
+  });
+
+  it("asks AuthAPI again after a failed preflight instead of remembering the failure", async () => {
+    const m = await manager();
+    await m.loginWithAccessToken(new Secret("at-demo-valid"));
+    dev.injectFault(whoamiPath, { kind: "status", status: 503 }, { count: 1 });
+    const fresh = await manager();
+    await expect(fresh.current()).rejects.toMatchObject({ code: "PAT_STATUS" });
+    const before = dev.count("GET", whoamiPath);
+    expect((await fresh.current())?.mode).toBe("personalAccessToken");
+    expect(dev.count("GET", whoamiPath)).toBe(before + 1);
   });
 
   it("writes nothing when whoami rejects the token, and keeps the previous file", async () => {
@@ -118,12 +138,12 @@ describe("personal access tokens", () => {
     expect(dev.count("GET", whoamiPath)).toBe(before);
   });
 
-  it("a revoked stored token is an error on load, not a cached success", async () => {
+  it("a revoked stored token is an error on the next load (a new process), not a cached success", async () => {
     dev.addPersonalAccessToken("at-test-revocable");
     const m = await manager();
     await m.loginWithAccessToken(new Secret("at-test-revocable"));
     dev.addPersonalAccessToken("at-test-revocable", { status: 401 });
-    const error = await rejection(m.current());
+    const error = await rejection((await manager()).current());
     expect(error.message).toBe("personal access token metadata request failed with status 401 Unauthorized");
   });
 });

@@ -2,7 +2,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOAuthClient, oAuthResponseValidators } from "../../generated/http/oauth.client.js";
-import { HttpError, readErrorCode, sendValidated } from "../../src/http/request.js";
+import {
+  HttpError,
+  MAX_RESPONSE_BODY_BYTES,
+  ResponseTooLargeError,
+  boundedFetch,
+  limitResponseBody,
+  readErrorCode,
+  sendValidated,
+} from "../../src/http/request.js";
 
 /**
  * sendValidated's error-code reading on a real openapi-fetch call: openapi-fetch hands a JSON error
@@ -80,5 +88,50 @@ describe("sendValidated error codes", () => {
     expect(readErrorCode({ error: "", code: 1 })).toBeUndefined();
     expect(readErrorCode("refresh_token_reused")).toBeUndefined();
     expect(readErrorCode(null)).toBeUndefined();
+  });
+});
+
+describe("response body cap (boundedFetch)", () => {
+  async function call(body: string): Promise<unknown> {
+    answer = { status: 200, body };
+    const client = createOAuthClient({ baseUrl: base, fetch: boundedFetch });
+    return sendValidated({
+      operation: "POST /oauth/token",
+      validators: oAuthResponseValidators,
+      url: `${base}/oauth/token`,
+      timeoutMs: 5_000,
+      send: (signal) =>
+        client.POST("/oauth/token", {
+          body: { client_id: "c", grant_type: "refresh_token", refresh_token: "r" },
+          parseAs: "text",
+          signal,
+        }),
+    });
+  }
+
+  it("accepts a body up to the cap", async () => {
+    const padding = "x".repeat(MAX_RESPONSE_BODY_BYTES - 100);
+    await expect(call(JSON.stringify({ access_token: "a", token_type: padding }))).resolves.toMatchObject({ access_token: "a" });
+  });
+
+  it("refuses a larger body as an invalid response, naming the cap and not the body", async () => {
+    const body = JSON.stringify({ access_token: "secret-looking-token", token_type: "x".repeat(MAX_RESPONSE_BODY_BYTES) });
+    const error = await call(body).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ code: "INVALID_RESPONSE" });
+    expect((error as HttpError).message).toBe(`response body exceeds ${MAX_RESPONSE_BODY_BYTES} bytes (${base}/oauth/token)`);
+  });
+
+  it("cuts off a body without a Content-Length as it streams in", async () => {
+    const big = new Uint8Array(MAX_RESPONSE_BODY_BYTES + 1);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(big.subarray(0, 1000));
+        controller.enqueue(big.subarray(1000));
+        controller.close();
+      },
+    });
+    const limited = limitResponseBody(new Response(stream, { status: 200 }), MAX_RESPONSE_BODY_BYTES);
+    await expect(limited.arrayBuffer()).rejects.toBeInstanceOf(ResponseTooLargeError);
   });
 });

@@ -162,7 +162,7 @@ export async function refreshManagedTokens(store: AuthStore, snapshot: AuthDotJs
 
   return serialized(options.lockPath ?? store, () =>
     locked(options, async () => {
-      const current = await store.load();
+      const current = await store.load({ fresh: true });
       const currentTokens = current !== null && resolveStoredMode(current) === "chatgpt" ? current.tokens : undefined;
       if (current === null || currentTokens === undefined || snapshotAccount === null || accountIdOf(current) !== snapshotAccount) {
         throw new RefreshTokenError("permanent", "other", ACCOUNT_CHANGED_MESSAGE);
@@ -199,7 +199,7 @@ export async function refreshManagedTokens(store: AuthStore, snapshot: AuthDotJs
       };
       assertValidAuthDotJson(updated);
       // A login that does not take this lock may have replaced the file meanwhile: it wins.
-      const latest = await store.load();
+      const latest = await store.load({ fresh: true });
       if (latest === null || latest.tokens === undefined || !sameTokens(latest.tokens, currentTokens)) {
         return { auth: latest ?? current, outcome: "adopted" as const };
       }
@@ -244,7 +244,7 @@ export function managedRecoverySteps(store: AuthStore, snapshot: AuthDotJson, op
     {
       name: "reload",
       attempt: async () => {
-        const loaded = await store.load();
+        const loaded = await store.load({ fresh: true });
         const tokens = loaded !== null && resolveStoredMode(loaded) === "chatgpt" ? loaded.tokens : undefined;
         if (loaded === null || tokens === undefined || account === null || accountIdOf(loaded) !== account) {
           throw new RefreshTokenError("permanent", "other", ACCOUNT_CHANGED_MESSAGE);

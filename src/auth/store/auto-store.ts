@@ -1,4 +1,4 @@
-import type { AuthDotJson, AuthStore } from "./auth-store.js";
+import type { AuthDotJson, AuthStore, LoadOptions } from "./auth-store.js";
 import { FileAuthStore } from "./file-store.js";
 import { KeyringAuthStore } from "./keyring-store.js";
 
@@ -17,14 +17,14 @@ export class AutoAuthStore implements AuthStore {
     this.description = `keyring or ${file.description}`;
   }
 
-  async load(): Promise<AuthDotJson | null> {
+  async load(options?: LoadOptions): Promise<AuthDotJson | null> {
     try {
       const auth = await this.keyring.load();
       if (auth !== null) return auth;
     } catch {
       // Keyring unavailable: fall back to the file, as Codex does.
     }
-    return this.file.load();
+    return this.file.load(options);
   }
 
   async save(auth: AuthDotJson): Promise<void> {

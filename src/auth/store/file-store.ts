@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { authFilePath } from "../codex-home.js";
 import { AuthError, describeSystemError } from "../errors.js";
-import type { AuthDotJson, AuthStore } from "./auth-store.js";
+import type { AuthDotJson, AuthStore, LoadOptions } from "./auth-store.js";
 import { parseAuthDotJson, serializeAuthDotJson } from "./format.js";
 
 /** Our lock's own name: Codex 0.169.0 keeps a permanent empty `auth.json.lock` for flock(2), which Node cannot take. */
@@ -34,9 +34,15 @@ export class FileAuthStore implements AuthStore {
     this.description = `file "${this.path}"`;
   }
 
-  async load(): Promise<AuthDotJson | null> {
-    const text = await this.readText();
-    return text === null ? null : parseAuthDotJson(text, this.description);
+  async load(options: LoadOptions = {}): Promise<AuthDotJson | null> {
+    const text = await this.readText(options.fresh === true);
+    if (text === null) return null;
+    const last = this.lastRead;
+    if (last?.text === text && last.parsed !== undefined) return last.parsed;
+    // Frozen: the same object is handed out while the file is unchanged.
+    const parsed = deepFreeze(parseAuthDotJson(text, this.description));
+    if (last?.text === text) last.parsed = parsed;
+    return parsed;
   }
 
   async save(auth: AuthDotJson): Promise<void> {
@@ -44,11 +50,12 @@ export class FileAuthStore implements AuthStore {
       throw new AuthError("STORE_WRITE_FAILED", `failed to create ${this.codexHome}: ${describeSystemError(error)}`);
     });
     await this.locked(async () => {
-      const existing = await this.readText();
+      const existing = await this.readText(true);
       if (existing !== null) parseAuthDotJson(existing, this.description, "; remove it with `codex-auth logout` first");
       // First, so that space held by a crashed save's temp file is free for this one.
       await this.removeOrphanedTempFiles();
       await this.writeAtomically(serializeAuthDotJson(auth, "pretty"));
+      this.forgetLastRead();
     });
   }
 
@@ -66,7 +73,13 @@ export class FileAuthStore implements AuthStore {
     }
   }
 
+  private forgetLastRead(): void {
+    this.lastRead = null;
+    this.readThisTurn = false;
+  }
+
   private async unlinkAuthFile(): Promise<boolean> {
+    this.forgetLastRead();
     try {
       await unlink(this.path);
       return true;
@@ -113,10 +126,30 @@ export class FileAuthStore implements AuthStore {
   }
 
   /** A synchronous read of a small file: cheaper at start-up than the promise API, and atomic renames mean no partial reads. */
-  private async readText(): Promise<string | null> {
+  /**
+   * The last text read, with the identity of the file it came from. The app-server loads auth on
+   * every request; while auth.json is unchanged a stat replaces the read. Any save (ours or
+   * Codex's: a rename gives a new inode, an in-place write a new size or mtime) is seen at once.
+   */
+  private lastRead: { signature: string; text: string; parsed?: AuthDotJson } | null = null;
+
+  /** True until the end of the current event-loop turn after a read: one stat per turn is enough. */
+  private readThisTurn = false;
+
+  /** `fresh`: under the lock, before a write, what is on disk now (never this turn's copy). */
+  private async readText(fresh = false): Promise<string | null> {
+    if (!fresh && this.readThisTurn && this.lastRead !== null) return this.lastRead.text;
     try {
-      return readFileSync(this.path, "utf8");
+      const stats = statSync(this.path);
+      this.readThisTurn = true;
+      setImmediate(() => (this.readThisTurn = false));
+      const signature = `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+      if (this.lastRead?.signature === signature) return this.lastRead.text;
+      const text = readFileSync(this.path, "utf8");
+      this.lastRead = { signature, text };
+      return text;
     } catch (error) {
+      this.lastRead = null;
       if ((error as { code?: string }).code === "ENOENT") return null;
       throw new AuthError("STORE_UNREADABLE", `failed to read CLI auth from ${this.description}: ${describeSystemError(error)}`);
     }
@@ -168,4 +201,12 @@ async function syncDirectory(directory: string): Promise<void> {
   } catch {
     // best effort
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }

@@ -1,5 +1,5 @@
 import type { AuthCredentialsStoreMode } from "../config.js";
-import type { AuthDotJson, AuthStore } from "./auth-store.js";
+import type { AuthDotJson, AuthStore, LoadOptions } from "./auth-store.js";
 import { EphemeralAuthStore } from "./ephemeral-store.js";
 import { FileAuthStore } from "./file-store.js";
 import type { KeyringEntryFactory } from "./keyring-store.js";
@@ -40,8 +40,8 @@ class LazyAuthStore implements AuthStore {
     private readonly build: () => Promise<AuthStore>,
   ) {}
 
-  async load(): Promise<AuthDotJson | null> {
-    return (await this.resolve()).load();
+  async load(options?: LoadOptions): Promise<AuthDotJson | null> {
+    return (await this.resolve()).load(options);
   }
 
   async save(auth: AuthDotJson): Promise<void> {

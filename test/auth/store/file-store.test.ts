@@ -140,3 +140,45 @@ async function deadPid(): Promise<number> {
   await new Promise((resolve) => child.on("close", resolve));
   return pid;
 }
+
+describe("FileAuthStore read cache (the app-server loads auth on every request)", () => {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const otherProcessWrites = (content: object) => {
+    // As another process would: a temp file renamed over auth.json (a new inode).
+    const temp = path.join(home.dir, "other.tmp");
+    writeFileSync(temp, JSON.stringify(content, null, 2), { mode: 0o600 });
+    return new Promise<void>((resolve, reject) => spawn("mv", [temp, authPath()]).on("close", (code) => (code === 0 ? resolve() : reject(new Error(`mv ${code}`)))));
+  };
+
+  it("hands out one frozen object while the file is unchanged, and sees another process's write on the next turn", async () => {
+    const store = new FileAuthStore(home.dir);
+    await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-first-000000000000" });
+    const first = await store.load();
+    await nextTurn();
+    const again = await store.load();
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+
+    await otherProcessWrites({ auth_mode: "apikey", OPENAI_API_KEY: "sk-second-00000000000" });
+    await nextTurn();
+    expect((await store.load())?.OPENAI_API_KEY).toBe("sk-second-00000000000");
+
+    // An in-place rewrite of the same size (Codex truncates and writes) is seen too.
+    writeFileSync(authPath(), JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-third-000000000000" }, null, 2));
+    await nextTurn();
+    expect((await store.load())?.OPENAI_API_KEY).toBe("sk-third-000000000000");
+  });
+
+  it("`fresh` reads what is on disk now, even within the same turn; its own saves and deletes are seen at once", async () => {
+    const store = new FileAuthStore(home.dir);
+    await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-first-000000000000" });
+    await store.load();
+    writeFileSync(authPath(), JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-other-000000000000" }, null, 2));
+    expect((await store.load({ fresh: true }))?.OPENAI_API_KEY).toBe("sk-other-000000000000");
+
+    await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-saved-000000000000" });
+    expect((await store.load())?.OPENAI_API_KEY).toBe("sk-saved-000000000000");
+    await store.delete();
+    expect(await store.load()).toBeNull();
+  });
+});
