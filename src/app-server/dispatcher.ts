@@ -1,4 +1,5 @@
 import {
+  describeJsonValue,
   describeValidationError,
   experimentalDescriptor,
   isKnownMethod,
@@ -204,7 +205,7 @@ export class Dispatcher {
     }
     const validate = descriptor.validateResult;
     if (validate && !validate(result)) {
-      const detail = shortenQuotedStrings(describeValidationError(validate.errors, result), 0);
+      const detail = describeValidationError(validate.errors, result, { maxQuoted: 0 });
       this.options.log.error(`${method} produced an invalid result: ${detail}`);
       this.#respondError(id, internalError(`failed to serialize response: ${detail}`));
       return;
@@ -228,36 +229,11 @@ export class Dispatcher {
   }
 }
 
-/** serde's names for JSON values in `invalid type` messages. */
-export function describeJsonValue(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "sequence";
-  switch (typeof value) {
-    case "string":
-      return shortenQuotedStrings(`string ${JSON.stringify(value)}`);
-    case "number":
-      return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
-    case "boolean":
-      return `boolean \`${value}\``;
-    case "object":
-      return "map";
-    default:
-      return "nothing";
-  }
-}
-
 /**
  * As serde words decode errors: no location, and an `Option<T>` expects just `T` ("expected a
  * boolean", not "a boolean or null"). Long quoted strings are dropped (see below).
  */
 function serdeStyle(message: string): string {
-  return shortenQuotedStrings(message.replace(/ at (\/[^\s]*)$/, "").replace(/(, expected .+) or null$/, "$1"));
+  return message.replace(/ at (\/[^\s]*)$/, "").replace(/(, expected .+) or null$/, "$1");
 }
 
-/**
- * serde quotes string values in its messages. A long string in the wrong field may be a credential
- * (an API key pasted into `includeToken`), so only short ones are quoted.
- */
-function shortenQuotedStrings(message: string, maxQuoted = 16): string {
-  return message.replace(/string "((?:[^"\\]|\\.)*)"/g, (whole, inner: string) => (inner.length <= maxQuoted ? whole : "a string"));
-}

@@ -48,11 +48,6 @@ export function formatDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-/** Answers may carry tokens: a validation message must not quote a string value from one. */
-function withoutStringValues(detail: string): string {
-  return detail.replace(/string "(?:[^"\\]|\\.)*"/g, "a string");
-}
-
 interface Pending {
   method: ServerRequestMethod;
   resolve(result: unknown): void;
@@ -104,7 +99,7 @@ export class ServerRequestBroker {
     if (!pending) return false;
     const validate = methods[pending.method].validateResult;
     if (!validate(result)) {
-      pending.reject(new ServerRequestError(pending.method, { kind: "malformed", detail: withoutStringValues(describeValidationError(validate.errors, result)) }));
+      pending.reject(new ServerRequestError(pending.method, { kind: "malformed", detail: describeValidationError(validate.errors, result, { maxQuoted: 0 }) }));
     } else {
       pending.resolve(result);
     }
@@ -118,7 +113,7 @@ export class ServerRequestBroker {
     if (validateJSONRPCErrorError(error)) {
       pending.reject(new ServerRequestError(pending.method, { kind: "rpcError", code: error.code, message: error.message }));
     } else {
-      const detail = withoutStringValues(describeValidationError(validateJSONRPCErrorError.errors, error));
+      const detail = describeValidationError(validateJSONRPCErrorError.errors, error, { maxQuoted: 0 });
       pending.reject(new ServerRequestError(pending.method, { kind: "malformed", detail: `invalid error object: ${detail}` }));
     }
     return true;

@@ -144,7 +144,7 @@ function readMethodTable(
       throw new CompatError("COMPAT_INPUT_INVALID", `${label}: ${pointer} ${what}`);
     };
     if (!isPlainObject(entry)) return bad("is not an object");
-    const { method, direction, kind, params, result, experimental, experimentalVariants } = entry;
+    const { method, direction, kind, params, optionalParams, result, experimental, experimentalVariants } = entry;
     if (typeof method !== "string" || method === "") return bad('needs a "method" string');
     if (direction !== "clientToServer" && direction !== "serverToClient") return bad('"direction" must be clientToServer or serverToClient');
     if (kind !== "request" && kind !== "notification") return bad('"kind" must be request or notification');
@@ -166,11 +166,13 @@ function readMethodTable(
       kind,
       direction,
       pointer,
-      // An absent params is best described by the wire schema of its union member, when there is one.
+      // Absent or optional params are best described by the wire schema of the union member (it
+      // carries the null an optional params also accepts), when there is one.
       params:
-        paramsPointer !== undefined
+        paramsPointer !== undefined && optionalParams !== true
           ? { node: resolvePointer(root, paramsPointer), pointer: paramsPointer }
-          : (unionMembers.get(key)?.params ?? { node: { type: "null" }, pointer }),
+          : (unionMembers.get(key)?.params ??
+            (paramsPointer !== undefined ? { node: resolvePointer(root, paramsPointer), pointer: paramsPointer } : { node: { type: "null" }, pointer })),
       paramsName,
       declaredResult: typeof result === "string" ? known(result, "result") : null,
       experimental: experimental === true,

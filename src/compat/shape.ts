@@ -255,9 +255,12 @@ function collect(root: unknown, loc: SchemaLoc, shape: Shape, expanding: Set<str
   }
   const typePointer = childPointer(pointer, "type");
   for (const type of types) {
+    // A node of several types contributes one alternative per type; the object (array) alternative
+    // is the node restricted to that type, so comparing it as a unit does not see the node's null.
+    const only = types.length > 1 ? { ...node, type } : node;
     if (type === "null") shape.nullPointer ??= typePointer;
-    else if (type === "object") shape.objects.push({ loc: { node, pointer }, ref: undefined, view: objectView({ node, pointer }), merged: false });
-    else if (type === "array") shape.arrays.push({ node, pointer });
+    else if (type === "object") shape.objects.push({ loc: { node: only, pointer }, ref: undefined, view: objectView({ node: only, pointer }), merged: false });
+    else if (type === "array") shape.arrays.push({ node: only, pointer });
     else if (type === "string" || type === "boolean") addFreeScalar(shape, type, typePointer, { node, pointer }, false);
     else if (type === "number" || type === "integer") addFreeScalar(shape, "number", typePointer, { node, pointer }, type === "integer");
   }

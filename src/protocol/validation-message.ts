@@ -1,11 +1,23 @@
 import type { ValidationError } from "../../generated/validator.js";
 
+export interface DescribeOptions {
+  /**
+   * serde quotes string values. A long string in the wrong field may be a credential (an API key
+   * pasted into `includeToken`, a token in a malformed auth.json), so only strings up to this
+   * length are quoted; longer ones read "a string". Default 16; 0 quotes none.
+   */
+  maxQuoted?: number;
+}
+
+const DEFAULT_MAX_QUOTED = 16;
+
 /**
  * Turns the first validator error into the wording Codex clients already match on (serde's),
  * e.g. "missing field `apiKey`", "unknown variant `bogus`, expected one of `apiKey`, `chatgpt`",
  * "invalid type: string \"yes\", expected a boolean".
  */
-export function describeValidationError(errors: readonly ValidationError[] | null | undefined, data: unknown): string {
+export function describeValidationError(errors: readonly ValidationError[] | null | undefined, data: unknown, options: DescribeOptions = {}): string {
+  const describeValue = (value: unknown) => describeJsonValue(value, options);
   const error = errors?.[0];
   if (!error) return "invalid value";
   const at = error.instancePath ? ` at ${error.instancePath}` : "";
@@ -17,7 +29,7 @@ export function describeValidationError(errors: readonly ValidationError[] | nul
       if (error.params.error === "mapping") {
         const value = valueAt(data, error.instancePath);
         const tagValue = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[tag] : undefined;
-        return `unknown variant \`${String(tagValue)}\`${at}`;
+        return `unknown variant ${typeof tagValue === "string" ? quoteVariant(tagValue, options) : describeValue(tagValue)}${at}`;
       }
       return `missing field \`${tag}\`${at}`;
     }
@@ -44,12 +56,13 @@ function valueAt(data: unknown, pointer: string): unknown {
   return node;
 }
 
-function describeValue(value: unknown): string {
+/** serde's names for JSON values in `invalid type` messages, with long strings left unquoted. */
+export function describeJsonValue(value: unknown, options: DescribeOptions = {}): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "sequence";
   switch (typeof value) {
     case "string":
-      return `string ${JSON.stringify(value)}`;
+      return value.length <= (options.maxQuoted ?? DEFAULT_MAX_QUOTED) ? `string ${JSON.stringify(value)}` : "a string";
     case "number":
       return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
     case "boolean":
@@ -67,4 +80,8 @@ function describeExpected(types: string): string {
     .split(",")
     .map((t) => names[t] ?? t)
     .join(" or ");
+}
+
+function quoteVariant(value: string, options: DescribeOptions): string {
+  return value.length <= (options.maxQuoted ?? DEFAULT_MAX_QUOTED) ? `\`${value}\`` : "a string";
 }

@@ -74,6 +74,18 @@ const cases: Case[] = [
   },
   { name: "null no longer accepted, c2s", direction: C2S, old: obj({ a: { type: ["string", "null"] } }), new: obj({ a: str }), expected: [{ rule: "nullable-removed", severity: "breaking", pointer: `${S}/properties/a/type` }] },
   { name: "null no longer accepted, s2c", direction: S2C, old: obj({ a: { type: ["string", "null"] } }), new: obj({ a: str }), expected: [{ rule: "nullable-removed", severity: "non-breaking", pointer: `${S}/properties/a/type` }] },
+  {
+    // Our own account/rateLimits/read params: "none" (object or null, closed) became optional params.
+    name: "type [object, null] rewritten as anyOf [$ref object, null] keeps null, c2s",
+    direction: C2S,
+    old: { type: ["object", "null"], additionalProperties: false },
+    new: { anyOf: [{ $ref: "#/definitions/Params" }, { type: "null" }] },
+    newExtra: { Params: obj({ hint: { type: "boolean" } }) },
+    expected: [
+      { rule: "additional-properties-loosened", severity: "non-breaking", pointer: "/definitions/Params" },
+      { rule: "field-added", severity: "non-breaking", pointer: "/definitions/Params/properties/hint" },
+    ],
+  },
   // enum and const values
   { name: "enum value added, s2c", direction: S2C, old: { type: "string", enum: ["a", "b"] }, new: { type: "string", enum: ["a", "b", "c"] }, expected: [{ rule: "enum-value-added", severity: "breaking", pointer: `${S}/enum/2` }] },
   { name: "enum value added, c2s", direction: C2S, old: { type: "string", enum: ["a", "b"] }, new: { type: "string", enum: ["a", "b", "c"] }, expected: [{ rule: "enum-value-added", severity: "non-breaking", pointer: `${S}/enum/2` }] },
