@@ -153,7 +153,8 @@ describe("browser opening and the device prompt", () => {
   });
 
   it.runIf(hasCommand("script"))("colours the prompt on a terminal, not with NO_COLOR (a deliberate difference from Codex)", async () => {
-    const env = { CODEX_AUTH_DEVICE_CODE_TIMEOUT_MS: "1000" };
+    // CI exports NO_COLOR (and FORCE_COLOR=0) for readable logs: the terminal case runs without them.
+    const env = { CODEX_AUTH_DEVICE_CODE_TIMEOUT_MS: "1000", NO_COLOR: undefined, FORCE_COLOR: undefined };
     const tty = await cli.run(["login", "--device-auth"], { stdin: "tty", env });
     expect(tty.stdout).toContain("\u001b[94m");
     expect(tty.stdout).toContain("device auth timed out after 1 second");
