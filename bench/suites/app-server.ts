@@ -19,60 +19,89 @@ interface Server {
   close(): Promise<void>;
 }
 
+interface Burst {
+  firstId: number;
+  count: number;
+  started: number;
+  /** Arrival time (ms since the burst was written) per request, NaN until answered. */
+  arrivals: Float64Array;
+  answered: number;
+  errors: number;
+  done: () => void;
+}
+
+/**
+ * The id of a response line, cheaply: the measuring side must not be the bottleneck. Our server
+ * writes `{"id":N,...`; anything else (other key orders, string ids) goes through JSON.parse.
+ */
+function responseId(line: string): { id: number; error: boolean } | null {
+  if (line.startsWith('{"id":')) {
+    let index = 6;
+    let id = 0;
+    for (let code = line.charCodeAt(index); code >= 48 && code <= 57; code = line.charCodeAt(++index)) id = id * 10 + (code - 48);
+    if (index > 6 && line.charCodeAt(index) === 44 /* , */) return { id, error: line.startsWith('"error"', index + 1) };
+  }
+  try {
+    const message = JSON.parse(line) as Record<string, unknown>;
+    return typeof message.id === "number" ? { id: message.id, error: "error" in message } : null;
+  } catch {
+    return null;
+  }
+}
+
 async function startServer(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ server: Server; firstResponseMs: number }> {
-  const spawnedAt = process.hrtime.bigint();
+  const spawnedAt = performance.now();
   const child = spawn(file, args, { env, stdio: ["pipe", "pipe", "ignore"] });
   const failed = new Promise<never>((_resolve, reject) => child.once("error", reject));
   let buffer = "";
-  const waiters = new Map<number, (line: Record<string, unknown>) => void>();
+  let initialized: (() => void) | null = null;
+  let burst: Burst | null = null;
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    const now = performance.now();
     buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (!line.trim()) continue;
-      let message: Record<string, unknown>;
-      try {
-        message = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      if (typeof message.id === "number") waiters.get(message.id)?.(message);
+    let start = 0;
+    for (let newline = buffer.indexOf("\n"); newline >= 0; newline = buffer.indexOf("\n", start)) {
+      const line = buffer.slice(start, newline);
+      start = newline + 1;
+      const response = line.length > 0 ? responseId(line) : null;
+      if (response === null) continue;
+      if (response.id === 0) initialized?.();
+      const current = burst;
+      if (current === null) continue;
+      const slot = response.id - current.firstId;
+      if (slot < 0 || slot >= current.count || !Number.isNaN(current.arrivals[slot])) continue;
+      current.arrivals[slot] = now - current.started;
+      current.answered++;
+      if (response.error) current.errors++;
+      if (current.answered === current.count) current.done();
     }
+    buffer = buffer.slice(start);
   });
-  const answer = (id: number) => new Promise<Record<string, unknown>>((resolve) => waiters.set(id, resolve));
-  const init = answer(0);
+  const init = new Promise<void>((resolve) => (initialized = resolve));
   child.stdin!.write(`${JSON.stringify({ id: 0, method: "initialize", params: { clientInfo: { name: "bench", version: "0.0.0" } } })}\n`);
   await Promise.race([init, failed]);
-  const firstResponseMs = Number(process.hrtime.bigint() - spawnedAt) / 1e6;
+  const firstResponseMs = performance.now() - spawnedAt;
   child.stdin!.write(`${JSON.stringify({ method: "initialized" })}\n`);
 
   const server: Server = {
     child,
     async burst(count, firstId, timeoutMs) {
-      const arrivals: number[] = [];
-      let errors = 0;
-      const started = process.hrtime.bigint();
-      const all: Array<Promise<void>> = [];
-      for (let i = 0; i < count; i++) {
-        all.push(
-          answer(firstId + i).then((message) => {
-            arrivals.push(Number(process.hrtime.bigint() - started) / 1e6);
-            if ("error" in message) errors++;
-          }),
-        );
-      }
       let payload = "";
       for (let i = 0; i < count; i++) payload += `{"id":${firstId + i},"method":"account/read","params":{}}\n`;
-      child.stdin!.write(payload);
-      // Codex 0.169.0 never answers part of a burst: wait a bounded time, then count what came.
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(all), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      const finished = new Promise<void>((resolve) => {
+        burst = { firstId, count, started: performance.now(), arrivals: new Float64Array(count).fill(NaN), answered: 0, errors: 0, done: resolve };
+        // Codex 0.169.0 never answers part of a burst: wait a bounded time, then count what came.
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      child.stdin!.write(payload);
+      await finished;
       clearTimeout(timer);
-      const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-      for (let i = 0; i < count; i++) waiters.delete(firstId + i);
-      return { elapsedMs, latencies: arrivals, errors, answered: arrivals.length };
+      const current = burst!;
+      burst = null;
+      const elapsedMs = performance.now() - current.started;
+      const latencies = [...current.arrivals].filter((ms) => !Number.isNaN(ms));
+      return { elapsedMs, latencies, errors: current.errors, answered: current.answered };
     },
     rssKb() {
       const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
@@ -89,7 +118,13 @@ async function startServer(file: string, args: string[], env: NodeJS.ProcessEnv)
   return { server, firstResponseMs };
 }
 
-async function workload(label: string, file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<BenchRow[]> {
+/** A bare Node JSON-lines echo loop: the ceiling this client and this machine allow. */
+const ECHO_SERVER = [
+  'const rl = require("node:readline").createInterface({ input: process.stdin });',
+  'rl.on("line", (line) => { const m = JSON.parse(line); if (m.id !== undefined) process.stdout.write(JSON.stringify({ id: m.id, result: { account: null, requiresOpenaiAuth: true } }) + "\\n"); });',
+].join("\n");
+
+async function workload(label: string, file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, withMemory = true): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const { server, firstResponseMs } = await startServer(file, args, env);
   try {
@@ -108,7 +143,7 @@ async function workload(label: string, file: string, args: string[], env: NodeJS
         ...(isTarget ? { target: "≥ 50,000 req/s, all answered", met: rate >= 50_000 && result.answered === count } : {}),
         note: `answered ${result.answered}/${count}${result.errors ? ` (${result.errors} errors)` : ""}; p50 ${percentile(result.latencies, 50).toFixed(1)} ms, p99 ${percentile(result.latencies, 99).toFixed(1)} ms`,
       });
-      if (count === 10_000) {
+      if (withMemory && count === 10_000) {
         const first = server.rssKb();
         await server.burst(10_000, nextId, timeoutMs);
         nextId += 10_000;
@@ -139,6 +174,8 @@ export async function benchAppServer(options: { referenceBin?: string } = {}): P
   const env = { ...process.env, CODEX_HOME: home, CODEX_API_KEY: "", CODEX_ACCESS_TOKEN: "" };
   try {
     const rows = await workload("codex-auth", process.execPath, [path.resolve("dist/src/cli/main.js"), "app-server"], env, 60_000);
+    const echo = await workload("bare Node echo loop (this measurement's ceiling)", process.execPath, ["-e", ECHO_SERVER], env, 60_000, false);
+    rows.push(...echo.filter((row) => row.name.includes("pipelined")));
     const reference = options.referenceBin ?? process.env.CODEX_REFERENCE_BIN;
     if (reference) rows.push(...(await workload("Codex 0.169.0", reference, ["app-server"], env, 10_000)));
     else rows.push({ suite: "app-server", name: "Codex 0.169.0 app-server", value: null, unit: "", note: "skipped: set CODEX_REFERENCE_BIN to the reference binary" });

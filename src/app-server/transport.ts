@@ -199,27 +199,35 @@ export class MessageWriter {
 
   write(message: object): void {
     if (this.#broken) return;
-    const line = `${JSON.stringify(message)}\n`;
-    // Lines written in the same turn of the event loop leave in one write (corked: the stream
-    // hands them to the OS together). One syscall per response was half the cost of a burst.
-    if (!this.#corked) {
-      this.#corked = true;
-      (this.#output as Partial<Writable>).cork?.();
-      setImmediate(this.#uncork);
+    // Lines written in the same turn of the event loop leave in one write: one syscall and one
+    // stream callback per response were most of the cost of a burst. A batch that reaches the
+    // stream's high-water mark goes at once, so backpressure shows as soon as it exists.
+    this.#pending += `${JSON.stringify(message)}\n`;
+    if (this.#pending.length >= this.#batchLimit) this.#drainPending();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#drainPending);
     }
+  }
+
+  #pending = "";
+  #scheduled = false;
+
+  get #batchLimit(): number {
+    return (this.#output as Partial<Writable>).writableHighWaterMark ?? 16 * 1024;
+  }
+
+  readonly #drainPending = (): void => {
+    this.#scheduled = false;
+    if (this.#pending.length === 0 || this.#broken) return;
+    const chunk = this.#pending;
+    this.#pending = "";
     this.#unflushed++;
-    const ok = this.#output.write(line, () => {
+    const ok = this.#output.write(chunk, () => {
       this.#unflushed--;
       if (this.#unflushed === 0) this.#release(this.#waiters.splice(0));
     });
     if (!ok) this.#blocked = true;
-  }
-
-  #corked = false;
-  readonly #uncork = (): void => {
-    if (!this.#corked) return;
-    this.#corked = false;
-    (this.#output as Partial<Writable>).uncork?.();
   };
 
   whenWritable(): Promise<void> {
@@ -229,7 +237,7 @@ export class MessageWriter {
 
   /** Resolves once everything written so far has been handed to the OS. */
   flush(): Promise<void> {
-    this.#uncork();
+    this.#drainPending();
     if (this.#unflushed === 0 || this.#broken) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
