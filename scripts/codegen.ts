@@ -11,7 +11,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { CodegenError } from "./codegen/errors.js";
 import { displayPath } from "./codegen/read.js";
-import { SOURCES_MANIFEST, generateProtocolFiles, generateBundleFiles } from "./codegen/pipeline.js";
+
+/** generated/sources.json (see pipeline.ts): kept in sync by the codegen tests. */
+const SOURCES_MANIFEST = "sources.json";
+
 
 const FIX_COMMAND = "npm run codegen";
 
@@ -28,9 +31,10 @@ async function main(): Promise<number> {
   });
   const started = performance.now();
   const outDir = path.resolve(values.out ?? "generated");
+  // Each mode loads only its own pipeline (the --input one needs no bundler, no OpenAPI tools).
   const files = values.input
-    ? await generateBundleFiles(path.resolve(values.input))
-    : await generateProtocolFiles(path.resolve(values.schemas));
+    ? await (await import("./codegen/bundle-input.js")).generateBundleFiles(path.resolve(values.input))
+    : await (await import("./codegen/pipeline.js")).generateProtocolFiles(path.resolve(values.schemas));
 
   if (values.check) return check(files, outDir);
   await writeAll(files, outDir, { removeStale: !values.input });

@@ -2,7 +2,8 @@ import path from "node:path";
 import { CodegenError, joinPointer } from "./errors.js";
 import { checkKeywords, isObject, walkSchema } from "./lint.js";
 import { displayPath, readDocument } from "./read.js";
-import { generateValidatorDeclarations, generateValidatorModule, validatorName } from "./validators.js";
+import { generateValidatorDeclarations, validatorName } from "./validator-names.js";
+import { generateValidatorModule } from "./validators.js";
 
 /**
  * One OpenAPI 3.1 spec → three modules: openapi-typescript types, standalone validators for

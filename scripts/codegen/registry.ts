@@ -1,5 +1,5 @@
 import type { MethodEntry } from "./bundle.js";
-import { validatorName } from "./validators.js";
+import { validatorName } from "./validator-names.js";
 
 /**
  * The typed method registry: for every method of the table, its direction, kind, version,

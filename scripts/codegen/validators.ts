@@ -2,7 +2,8 @@ import { Ajv, type Options as AjvOptions } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsPlugin from "ajv-formats";
 import standalone from "ajv/dist/standalone/index.js";
-import { CodegenError, joinPointer } from "./errors.js";
+import { CodegenError } from "./errors.js";
+import { validatorName } from "./validator-names.js";
 import { displayPath } from "./read.js";
 
 const addFormats = formatsPlugin.default;
@@ -78,9 +79,6 @@ const INLINE_FORMATS: Record<string, RegExp> = {
     /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/,
 };
 
-export function validatorName(typeName: string): string {
-  return `validate${typeName.replace(/[^A-Za-z0-9_$]/g, "")}`;
-}
 
 /**
  * Ajv's "ESM" output still calls `require()` for its runtime helpers (ucs2length, formats).
@@ -102,50 +100,4 @@ function toPortableEsm(code: string): string {
 
 function withJsExtension(specifier: string): string {
   return /\.[cm]?js$/.test(specifier) ? specifier : `${specifier}.js`;
-}
-
-/** Declarations for a validator module: one typed guard per exported type. */
-export function generateValidatorDeclarations(
-  typeNames: string[],
-  typeModuleOf: (typeName: string) => string | undefined,
-  validatorTypesModule: string,
-): string {
-  const imports = new Map<string, string[]>();
-  for (const name of typeNames) {
-    const module = typeModuleOf(name);
-    if (!module) continue;
-    const list = imports.get(module) ?? [];
-    list.push(name);
-    imports.set(module, list);
-  }
-  const lines = [`import type { Validator } from "${validatorTypesModule}";`];
-  for (const [module, names] of [...imports.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`import type { ${names.sort().join(", ")} } from "${module}";`);
-  }
-  lines.push("");
-  for (const name of typeNames) {
-    const type = typeModuleOf(name) ? name : "unknown";
-    lines.push(`export declare const ${validatorName(name)}: Validator<${type}>;`);
-  }
-  return lines.join("\n") + "\n";
-}
-
-export const VALIDATOR_TYPES = `/** One error from a generated validator (the subset of Ajv's ErrorObject that codex-auth uses). */
-export interface ValidationError {
-  instancePath: string;
-  schemaPath: string;
-  keyword: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
-
-/** A generated standalone validator: a type guard that leaves its errors on \`errors\`. */
-export interface Validator<T> {
-  (data: unknown): data is T;
-  errors?: ValidationError[] | null;
-}
-`;
-
-export function definitionPointer(name: string, container = "definitions"): string {
-  return joinPointer(`/${container}`, name);
 }
