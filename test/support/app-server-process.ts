@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/index.js";
@@ -12,7 +12,6 @@ import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/in
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const MAIN = path.join(ROOT, "dist/src/cli/main.js");
 const COMMAND_MODULE = path.join(ROOT, "dist/src/cli/commands/app-server.js");
-const RUN_MODULE = path.join(ROOT, "dist/src/cli/run.js");
 
 /** What a complete build has: tsc output plus the standalone validators build.mjs copies afterwards. */
 const BUILD_OUTPUTS = [
@@ -39,22 +38,7 @@ function waitForBuild(): void {
 /** The argv that starts `codex-auth app-server` from dist/, before the server's own args. */
 export function appServerArgv(): { command: string; args: string[] } {
   waitForBuild();
-  if (existsSync(RUN_MODULE) && readFileSync(RUN_MODULE, "utf8").includes("commands/app-server.js")) {
-    return { command: process.execPath, args: [MAIN, "app-server"] };
-  }
-  // The CLI entry does not route `app-server` yet: run the compiled command module directly,
-  // with the same `-c` handling as main.
-  const script = [
-    `import { runAppServerCommand } from ${JSON.stringify(pathToFileUrl(COMMAND_MODULE))};`,
-    "const argv = process.argv.slice(1); const overrides = []; const rest = [];",
-    "for (let i = 0; i < argv.length; i++) { if (argv[i] === '-c') overrides.push(argv[++i]); else rest.push(argv[i]); }",
-    "process.exitCode = await runAppServerCommand(rest, { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, configOverrides: overrides });",
-  ].join("\n");
-  return { command: process.execPath, args: ["--input-type=module", "-e", script, "--"] };
-}
-
-function pathToFileUrl(file: string): string {
-  return new URL(`file://${file}`).href;
+  return { command: process.execPath, args: [MAIN, "app-server"] };
 }
 
 export interface TempCodexHome {
