@@ -25,66 +25,58 @@ export interface ChatgptLoginFlags {
 const EXIT_INTERRUPTED = 130;
 
 export async function runBrowserLogin(ctx: CliContext, flags: ChatgptLoginFlags): Promise<number> {
-  const prepared = await prepare(ctx);
-  if (typeof prepared === "number") return prepared;
-  const { manager, knobs } = prepared;
-  const interrupt = interruption(ctx);
-  try {
-    let handle;
-    try {
-      handle = await manager.startChatgptLogin({
-        ...overrides(flags),
-        ...(knobs.loginPort === undefined ? {} : { port: knobs.loginPort }),
-        signal: interrupt.signal,
-      });
-    } catch (error) {
-      writeLine(ctx.stderr, `Error logging in: ${errorMessage(error)}`);
-      return 1;
-    }
-    writeLine(
-      ctx.stderr,
-      `Starting local login server on http://localhost:${handle.port}.\nIf your browser did not open, navigate to this URL to authenticate:\n\n${handle.authUrl}\n\nOn a remote or headless machine? Use \`codex-auth login --device-auth\` instead.`,
-    );
-    openBrowser(handle.authUrl, ctx.env);
-    try {
-      await handle.done;
-    } catch (error) {
-      return reportFailure(ctx, error, interrupt.signal);
-    }
-    writeLine(ctx.stderr, "Successfully logged in");
-    return 0;
-  } finally {
-    interrupt.dispose();
-  }
+  return runChatgptLogin(ctx, {
+    start: (manager, knobs, signal) =>
+      manager.startChatgptLogin({ ...overrides(flags), ...(knobs.loginPort === undefined ? {} : { port: knobs.loginPort }), signal }),
+    announce: (handle) => {
+      writeLine(
+        ctx.stderr,
+        `Starting local login server on http://localhost:${handle.port}.\nIf your browser did not open, navigate to this URL to authenticate:\n\n${handle.authUrl}\n\nOn a remote or headless machine? Use \`codex-auth login --device-auth\` instead.`,
+      );
+      openBrowser(handle.authUrl, ctx.env);
+    },
+  });
 }
 
 export async function runDeviceCodeLogin(ctx: CliContext, flags: ChatgptLoginFlags): Promise<number> {
+  let maxWaitMs: number | undefined;
+  return runChatgptLogin(ctx, {
+    start: (manager, knobs, signal) => {
+      maxWaitMs = knobs.deviceCodeTimeoutMs;
+      return manager.startDeviceCodeLogin({ ...overrides(flags), ...(maxWaitMs === undefined ? {} : { maxWaitMs }), signal });
+    },
+    announce: async (login) => {
+      const { describeWait, DEVICE_CODE_MAX_WAIT_MS } = await import("../../auth/chatgpt/device-code.js");
+      ctx.stdout.write(
+        deviceCodePrompt({
+          version: await packageVersion(),
+          verificationUrl: login.verificationUrl,
+          userCode: login.userCode,
+          expiresIn: describeWait(maxWaitMs ?? DEVICE_CODE_MAX_WAIT_MS),
+          color: useColor(ctx),
+        }),
+      );
+    },
+  });
+}
+
+/** The shape both ChatGPT logins share: start, tell the user what to do, wait, report. */
+async function runChatgptLogin<L extends { done: Promise<unknown> }>(
+  ctx: CliContext,
+  flow: { start(manager: AuthManager, knobs: LoginKnobs, signal: AbortSignal): Promise<L>; announce(login: L): void | Promise<void> },
+): Promise<number> {
   const prepared = await prepare(ctx);
   if (typeof prepared === "number") return prepared;
-  const { manager, knobs } = prepared;
   const interrupt = interruption(ctx);
   try {
-    let login;
+    let login: L;
     try {
-      login = await manager.startDeviceCodeLogin({
-        ...overrides(flags),
-        ...(knobs.deviceCodeTimeoutMs === undefined ? {} : { maxWaitMs: knobs.deviceCodeTimeoutMs }),
-        signal: interrupt.signal,
-      });
+      login = await flow.start(prepared.manager, prepared.knobs, interrupt.signal);
     } catch (error) {
       writeLine(ctx.stderr, `Error logging in: ${errorMessage(error)}`);
       return 1;
     }
-    const { describeWait, DEVICE_CODE_MAX_WAIT_MS } = await import("../../auth/chatgpt/device-code.js");
-    ctx.stdout.write(
-      deviceCodePrompt({
-        version: await packageVersion(),
-        verificationUrl: login.verificationUrl,
-        userCode: login.userCode,
-        expiresIn: describeWait(knobs.deviceCodeTimeoutMs ?? DEVICE_CODE_MAX_WAIT_MS),
-        color: useColor(ctx),
-      }),
-    );
+    await flow.announce(login);
     try {
       await login.done;
     } catch (error) {
