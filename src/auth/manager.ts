@@ -8,7 +8,7 @@ import type { AuthConfig } from "./config.js";
 import { classifyAccessToken, decodeAgentIdentityJwt, readJwtClaimsUnverified, type AgentIdentityClaims } from "./credentials.js";
 import { AuthError } from "./errors.js";
 import type { PersonalAccessTokenHydrator, PersonalAccessTokenMetadata } from "./personal-access-token.js";
-import { planTypeFromRaw } from "./plan-type.js";
+import { toPlanType } from "../protocol/plan-type.js";
 import {
   assertAccessTokenLoginAllowed,
   assertApiKeyLoginAllowed,
@@ -264,7 +264,7 @@ export class AuthManager {
       accountId: tokens.chatgptAccountId,
       userId: profile.userId,
       email: profile.email,
-      planType: rawPlan === null ? null : planTypeFromRaw(rawPlan),
+      planType: rawPlan === null ? null : toPlanType(rawPlan),
       isFedramp: profile.isFedramp,
     });
     return this.external;
@@ -395,7 +395,7 @@ export class AuthManager {
           accountId: tokens.account_id ?? profile.accountId,
           userId: profile.userId,
           email: profile.email,
-          planType: profile.rawPlanType === null ? null : planTypeFromRaw(profile.rawPlanType),
+          planType: profile.rawPlanType === null ? null : toPlanType(profile.rawPlanType),
           isFedramp: profile.isFedramp,
         });
         this.snapshots.set(auth, stored);
@@ -437,7 +437,7 @@ function agentIdentityAuth(jwt: Secret, claims: AgentIdentityClaims, source: "en
     accountId: claims.accountId,
     userId: claims.userId,
     email: claims.email,
-    planType: claims.rawPlanType === null ? null : planTypeFromRaw(claims.rawPlanType),
+    planType: claims.rawPlanType === null ? null : toPlanType(claims.rawPlanType),
     isFedramp: claims.isFedramp,
   });
 }

@@ -3,7 +3,7 @@ import { AUTHAPI_TIMEOUT_MS, fetchPersonalAccessTokenMetadata, resolveAuthApiBas
 import { HttpError } from "../http/request.js";
 import type { Env } from "./codex-home.js";
 import { AuthError } from "./errors.js";
-import { planTypeFromRaw } from "./plan-type.js";
+import { toPlanType } from "../protocol/plan-type.js";
 import type { Secret } from "./secret.js";
 
 /** What AuthAPI whoami says about a personal access token. Held in memory only, never cached. */
@@ -44,7 +44,7 @@ export class PersonalAccessTokenHydrator {
         chatgptUserId: whoami.chatgpt_user_id,
         chatgptAccountId: whoami.chatgpt_account_id,
         rawPlanType: whoami.chatgpt_plan_type,
-        planType: planTypeFromRaw(whoami.chatgpt_plan_type),
+        planType: toPlanType(whoami.chatgpt_plan_type),
         isFedramp: whoami.chatgpt_account_is_fedramp === true,
       });
     } catch (error) {

@@ -36,6 +36,7 @@ export async function runCli(argv: readonly string[], base: Omit<CliContext, "co
       return 0;
     case "-V":
     case "--version":
+      const { packageVersion } = await import("./version.js");
       writeLine(base.stdout, `codex-auth ${await packageVersion()}`);
       return 0;
     case "help":
@@ -69,11 +70,4 @@ async function printHelpFor(path: readonly string[], ctx: CliContext): Promise<n
   if (text === undefined) return usageError(ctx, `unrecognized subcommand '${displayArgument(path[0] ?? "")}'`, ROOT_USAGE);
   ctx.stdout.write(text);
   return 0;
-}
-
-async function packageVersion(): Promise<string> {
-  const { readFile } = await import("node:fs/promises");
-  // dist/src/cli/main.js → package.json at the package root.
-  const text = await readFile(new URL("../../../package.json", import.meta.url), "utf8");
-  return (JSON.parse(text) as { version: string }).version;
 }

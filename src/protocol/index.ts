@@ -12,3 +12,4 @@ export * from "../../generated/protocol/registry.js";
 export * from "./jsonrpc.js";
 export * from "./validation-message.js";
 export * from "./auth-mode.js";
+export * from "./plan-type.js";

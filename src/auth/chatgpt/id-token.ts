@@ -1,6 +1,6 @@
 import type { PlanType } from "../../../generated/protocol/common.js";
 import { readJwtClaimsUnverified } from "../credentials.js";
-import { planTypeFromRaw } from "../plan-type.js";
+import { toPlanType } from "../../protocol/plan-type.js";
 
 /**
  * What codex-auth reads from ChatGPT tokens, without verifying them (the backend does): the
@@ -35,7 +35,7 @@ export function chatgptClaims(claims: Record<string, unknown>): ChatgptTokenClai
   return Object.freeze({
     email: text(claims["email"]) ?? text(profile["email"]),
     rawPlanType,
-    planType: rawPlanType === null ? null : planTypeFromRaw(rawPlanType),
+    planType: rawPlanType === null ? null : toPlanType(rawPlanType),
     userId: text(auth["chatgpt_user_id"]) ?? text(auth["user_id"]),
     accountId: text(auth["chatgpt_account_id"]),
     isFedramp: auth["chatgpt_account_is_fedramp"] === true,

@@ -1,10 +1,10 @@
 import type { PlanType } from "../../generated/protocol/common.js";
 
 /**
- * Raw backend plan names → the contract's PlanType. Checked against the generated union at compile
- * time (`satisfies`), so a schema change breaks the build instead of drifting. It lives here rather
- * than using `src/protocol`'s validator-backed `toPlanType` because loading the 160 kB protocol
- * validators would cost every `login status` start-up.
+ * Raw backend plan names → the contract's PlanType: the one mapping, used by the auth core and the
+ * app-server alike. Checked against the generated union at compile time (`satisfies`), so a schema
+ * change breaks the build instead of drifting. A table rather than the generated validator, because
+ * `login status` must not load the 160 kB protocol validators.
  */
 const KNOWN_PLAN_TYPES = {
   free: true,
@@ -32,7 +32,8 @@ const KNOWN_PLAN_TYPES = {
 /** Raw aliases Codex maps (`hc` is enterprise, `education` is edu). */
 const ALIASES: Readonly<Record<string, PlanType>> = { hc: "enterprise", education: "edu" };
 
-export function planTypeFromRaw(raw: unknown): PlanType {
+/** Plans the contract does not list are reported as `unknown`. */
+export function toPlanType(raw: unknown): PlanType {
   if (typeof raw !== "string") return "unknown";
   const normalized = raw.trim().toLowerCase();
   if (Object.hasOwn(KNOWN_PLAN_TYPES, normalized)) return normalized as PlanType;
