@@ -36,12 +36,6 @@ export interface LoginFlows {
   startDeviceCodeLogin(params: ChatgptDeviceCodeLoginAccountParams, context: LoginFlowContext): Promise<StartedDeviceCodeLogin>;
 }
 
-/** Until ChatGPT login lands: both flows refuse to start (a `-32603`, never a fake success). */
-export const unavailableLoginFlows: LoginFlows = {
-  startBrowserLogin: () => Promise.reject(new Error("ChatGPT login is not available yet")),
-  startDeviceCodeLogin: () => Promise.reject(new Error("device code login is not available yet")),
-};
-
 export type LoginKind = "browser" | "deviceCode";
 
 /** Codex's texts for a login that was stopped before it completed. */
