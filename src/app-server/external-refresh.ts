@@ -2,7 +2,7 @@ import { decodeBase64UrlStrict } from "../auth/credentials.js";
 import { isAuthError } from "../auth/errors.js";
 import type { AuthManager, CurrentAuth } from "../auth/manager.js";
 import type { RecoveryStep } from "../auth/recovery.js";
-import { Secret } from "../auth/secret.js";
+import { admitCredential, type Secret } from "../auth/secret.js";
 import type { ChatgptAuthTokensRefreshResponse } from "../protocol/index.js";
 import type { ServerRequestBroker } from "./server-requests.js";
 import { ServerRequestError } from "./server-requests.js";
@@ -68,7 +68,14 @@ export class ExternalTokenRefresher implements RecoveryStep {
       if (error instanceof ServerRequestError) throw new ExternalRefreshError(`auth refresh request ${error.message}`);
       throw error;
     }
-    const accessToken = new Secret(answer.accessToken);
+    let accessToken: Secret;
+    try {
+      accessToken = admitCredential(answer.accessToken, "the refreshed accessToken");
+      admitCredential(answer.chatgptAccountId, "the refreshed chatgptAccountId");
+    } catch (error) {
+      if (isAuthError(error)) throw new ExternalRefreshError(`auth refresh returned an invalid answer: ${error.message}`);
+      throw error;
+    }
     const invalid = describeInvalidAccessToken(accessToken);
     if (invalid !== null) throw new ExternalRefreshError(`auth refresh returned an invalid access token: ${invalid}`);
     if (!isSameExternalSession(before, await this.auth.current())) {

@@ -1,3 +1,4 @@
+import { describeLibraryError } from "../protocol/safe-text.js";
 import { AuthError } from "./errors.js";
 import { Secret } from "./secret.js";
 
@@ -55,7 +56,8 @@ function decodeJsonPart(part: string, name: "header" | "payload", fail: (detail:
   try {
     value = JSON.parse(bytes.toString("utf8"));
   } catch (error) {
-    throw fail(`agent identity JWT ${name} is not valid JSON: ${(error as Error).message}`);
+    // Not V8's text: it would quote the decoded part of the token.
+    throw fail(`agent identity JWT ${name} is not valid JSON: ${describeLibraryError(error)}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw fail(`agent identity JWT ${name} is not valid JSON: expected an object`);

@@ -1,3 +1,5 @@
+import { describeLibraryError } from "../protocol/safe-text.js";
+
 /** Why an auth operation failed. Messages are the contract's (Codex's) texts and never hold a secret. */
 export type AuthErrorCode =
   | "NOT_LOGGED_IN"
@@ -17,7 +19,9 @@ export type AuthErrorCode =
   | "AGENT_IDENTITY_DECODE"
   | "AGENT_IDENTITY_UNSUPPORTED"
   | "WORKSPACE_RESTRICTED"
-  | "LOGIN_METHOD_DISABLED";
+  | "LOGIN_METHOD_DISABLED"
+  /** A credential with characters that cannot go in an HTTP header, refused where it entered. */
+  | "CREDENTIAL_REFUSED";
 
 export class AuthError extends Error {
   override readonly name = "AuthError";
@@ -38,25 +42,11 @@ export function isAuthError(error: unknown, code?: AuthErrorCode): error is Auth
   return error instanceof AuthError && (code === undefined || error.code === code);
 }
 
-/** A short, secret-free description of a Node error (`Is a directory (EISDIR)`), like Rust's io::Error display. */
+/**
+ * A short, input-free description of an error from a library (fs, keyring, JSON, TOML, fetch), like
+ * Rust's io::Error display (`Is a directory (EISDIR)`); our own AuthError keeps its message.
+ */
 export function describeSystemError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  const known: Record<string, string> = {
-    EACCES: "Permission denied",
-    EPERM: "Operation not permitted",
-    EISDIR: "Is a directory",
-    ENOTDIR: "Not a directory",
-    ENOENT: "No such file or directory",
-    EEXIST: "File exists",
-    ENOSPC: "No space left on device",
-    EDQUOT: "Disk quota exceeded",
-    EFBIG: "File too large",
-    EROFS: "Read-only file system",
-    EBUSY: "Resource busy",
-    EMFILE: "Too many open files",
-    ELOOP: "Too many levels of symbolic links",
-  };
-  if (typeof code === "string" && known[code]) return `${known[code]} (${code})`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+  if (error instanceof AuthError) return error.message;
+  return describeLibraryError(error);
 }

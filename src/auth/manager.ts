@@ -20,7 +20,7 @@ import {
   loginMethodViolation,
 } from "./policy.js";
 import { UnauthorizedRecovery, type RecoveryStep } from "./recovery.js";
-import { Secret } from "./secret.js";
+import { admitCredential, Secret } from "./secret.js";
 import type { AuthStore } from "./store/auth-store.js";
 import { resolveStoredMode } from "./store/format.js";
 import { createAuthStore } from "./store/index.js";
@@ -125,13 +125,13 @@ export class AuthManager {
   async current(): Promise<CurrentAuth | null> {
     const apiKey = this.enableCodexApiKeyEnv ? readEnvValue(this.env, "CODEX_API_KEY") : null;
     if (apiKey !== null && loginMethodViolation(this.config, "apikey") === null) {
-      return apiKeyAuth(new Secret(apiKey), "env");
+      return apiKeyAuth(admitCredential(apiKey, "CODEX_API_KEY"), "env");
     }
     if (this.external !== null) return this.external;
 
     const accessToken = readEnvValue(this.env, "CODEX_ACCESS_TOKEN");
     if (accessToken !== null && this.config.forcedLoginMethod !== "api") {
-      return this.allowed(await this.accessTokenAuth(new Secret(accessToken), "env"));
+      return this.allowed(await this.accessTokenAuth(admitCredential(accessToken, "CODEX_ACCESS_TOKEN"), "env"));
     }
 
     let stored = await this.store.load();

@@ -2,7 +2,7 @@ import type { PlanType } from "../../generated/protocol/common.js";
 import { AUTHAPI_TIMEOUT_MS, fetchPersonalAccessTokenMetadata, resolveAuthApiBaseUrl } from "../http/authapi.js";
 import { HttpError } from "../http/request.js";
 import type { Env } from "./codex-home.js";
-import { AuthError } from "./errors.js";
+import { AuthError, describeSystemError } from "./errors.js";
 import { toPlanType } from "../protocol/plan-type.js";
 import type { Secret } from "./secret.js";
 
@@ -55,7 +55,7 @@ export class PersonalAccessTokenHydrator {
 
 function toAuthError(error: unknown): AuthError {
   if (!(error instanceof HttpError)) {
-    return new AuthError("PAT_REQUEST_FAILED", `failed to request personal access token metadata: ${error instanceof Error ? error.message : String(error)}`);
+    return new AuthError("PAT_REQUEST_FAILED", `failed to request personal access token metadata: ${describeSystemError(error)}`);
   }
   switch (error.code) {
     case "STATUS":
@@ -66,6 +66,7 @@ function toAuthError(error: unknown): AuthError {
       return new AuthError("PAT_DECODE", `failed to decode personal access token metadata: ${error.message}`);
     case "TIMEOUT":
     case "TRANSPORT":
+    case "CANCELLED":
       return new AuthError("PAT_REQUEST_FAILED", `failed to request personal access token metadata: ${error.message}`);
   }
 }

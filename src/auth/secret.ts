@@ -4,6 +4,11 @@
  * "[REDACTED]"; the raw value is only reachable through `reveal()`, called at the point of use
  * (an Authorization header, the auth.json write).
  */
+import { isHeaderSafeCredential, maskCredential, unsafeCredentialMessage } from "../protocol/safe-text.js";
+import { AuthError } from "./errors.js";
+
+export { maskCredential };
+
 export const REDACTED = "[REDACTED]";
 
 // Node's util.inspect looks this symbol up globally; using Symbol.for avoids importing node:util.
@@ -60,9 +65,12 @@ export class Secret {
   }
 }
 
-/** Masking as `codex login status` prints keys (`safe_format_key`), counted in characters. */
-export function maskCredential(value: string): string {
-  const chars = Array.from(value);
-  if (chars.length <= 13) return "***";
-  return `${chars.slice(0, 8).join("")}***${chars.slice(-5).join("")}`;
+/**
+ * The one admission check for a credential entering from outside (stdin, env, auth.json, the
+ * keyring, an app-server request, a refresh answer): it must be sendable in an HTTP header. A
+ * refused value is named by its `source` only, never quoted.
+ */
+export function admitCredential(value: string, source: string): Secret {
+  if (!isHeaderSafeCredential(value)) throw new AuthError("CREDENTIAL_REFUSED", unsafeCredentialMessage(source));
+  return new Secret(value);
 }

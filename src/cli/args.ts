@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { maskCredential } from "../auth/secret.js";
+import { displayArgument } from "../protocol/safe-text.js";
 import { writeLine, type CliContext } from "./context.js";
 
 /**
@@ -73,10 +73,5 @@ function isKnownFlag(arg: string, flags: BooleanFlags): boolean {
   return false;
 }
 
-export function displayArgument(arg: string): string {
-  if (arg.startsWith("-")) {
-    const name = arg.split("=")[0] ?? arg;
-    return /^--?[A-Za-z][A-Za-z0-9-]{0,40}$/.test(name) ? name : maskCredential(name);
-  }
-  return /^[a-z][a-z-]{0,20}$/.test(arg) ? arg : maskCredential(arg);
-}
+/** The one argv masker (src/protocol/safe-text.ts), used by every command. */
+export { displayArgument };

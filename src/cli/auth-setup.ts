@@ -1,6 +1,7 @@
 import { resolveCodexHome } from "../auth/codex-home.js";
 import { loadAuthConfig, type AuthConfig } from "../auth/config.js";
 import { isAuthError } from "../auth/errors.js";
+import { maskArgumentsIn } from "../protocol/safe-text.js";
 import { AuthManager } from "../auth/manager.js";
 import { writeLine, type CliContext } from "./context.js";
 
@@ -37,7 +38,9 @@ export async function openCliAuth(ctx: CliContext, options: CliAuthOptions): Pro
     config = await loadAuthConfig(codexHome, ctx.configOverrides);
   } catch (error) {
     const prefix = isAuthError(error, "CONFIG_OVERRIDE_INVALID") ? "Error parsing -c overrides" : "Error loading configuration";
-    const message = errorMessage(error);
+    // Config errors quote the override (`Invalid override (missing '='): <arg>`, `unknown variant
+    // \`<value>\``); a key pasted after `-c` is masked by the one argv masker.
+    const message = maskArgumentsIn(errorMessage(error), ctx.configOverrides);
     writeLine(ctx.stderr, `${prefix}: ${message}`);
     return { exitCode: 1, message };
   }

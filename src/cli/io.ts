@@ -1,11 +1,12 @@
-import { Secret } from "../auth/secret.js";
+import { admitCredential, type Secret } from "../auth/secret.js";
+import { describeLibraryError } from "../protocol/safe-text.js";
 import { writeLine, type CliContext } from "./context.js";
 
 export type StdinSecretKind = "apiKey" | "accessToken";
 
-const TEXTS: Record<StdinSecretKind, { flag: string; what: string; envVar: string }> = {
-  apiKey: { flag: "--with-api-key", what: "API key", envVar: "OPENAI_API_KEY" },
-  accessToken: { flag: "--with-access-token", what: "access token", envVar: "CODEX_ACCESS_TOKEN" },
+const TEXTS: Record<StdinSecretKind, { flag: string; what: string; envVar: string; failure: string }> = {
+  apiKey: { flag: "--with-api-key", what: "API key", envVar: "OPENAI_API_KEY", failure: "Error logging in" },
+  accessToken: { flag: "--with-access-token", what: "access token", envVar: "CODEX_ACCESS_TOKEN", failure: "Error logging in with access token" },
 };
 
 /**
@@ -14,7 +15,7 @@ const TEXTS: Record<StdinSecretKind, { flag: string; what: string; envVar: strin
  * secret wrapped at once, or the exit code after printing the message.
  */
 export async function readStdinSecret(kind: StdinSecretKind, ctx: CliContext): Promise<Secret | number> {
-  const { flag, what, envVar } = TEXTS[kind];
+  const { flag, what, envVar, failure } = TEXTS[kind];
   if (ctx.stdin.isTTY) {
     writeLine(ctx.stderr, `${flag} expects the ${what} on stdin. Try piping it, e.g. \`printenv ${envVar} | codex-auth login ${flag}\`.`);
     return 1;
@@ -24,7 +25,7 @@ export async function readStdinSecret(kind: StdinSecretKind, ctx: CliContext): P
   try {
     for await (const chunk of ctx.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
   } catch (error) {
-    writeLine(ctx.stderr, `Failed to read stdin: ${error instanceof Error ? error.message : String(error)}`);
+    writeLine(ctx.stderr, `Failed to read stdin: ${describeLibraryError(error)}`);
     return 1;
   }
   const raw = Buffer.concat(chunks);
@@ -36,5 +37,10 @@ export async function readStdinSecret(kind: StdinSecretKind, ctx: CliContext): P
     writeLine(ctx.stderr, `No ${what} provided via stdin.`);
     return 1;
   }
-  return new Secret(value);
+  try {
+    return admitCredential(value, `the ${what} read from stdin`);
+  } catch (error) {
+    writeLine(ctx.stderr, `${failure}: ${(error as Error).message}`);
+    return 1;
+  }
 }

@@ -10,6 +10,7 @@ import type {
 } from "../../generated/http/oauth.js";
 import { validateAuthorizationCodeTokens } from "../../generated/http/oauth.validators.js";
 import type { Validator } from "../../generated/validator.js";
+import { isHeaderSafeCredential, unsafeCredentialMessage } from "../protocol/safe-text.js";
 import { describeValidationError } from "../protocol/validation-message.js";
 import { HttpError, MAX_RESPONSE_BODY_BYTES, boundedFetch, limitResponseBody, sendValidated, type RevealableSecret, type SendResult } from "./request.js";
 
@@ -106,6 +107,8 @@ export class OAuthStatusError extends HttpError {
 
 export interface OAuthCallOptions {
   timeoutMs?: number;
+  /** Ends the request at once (a cancelled login), before its deadline. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -113,7 +116,7 @@ export interface OAuthCallOptions {
  * OAuthStatusError built from the raw body (sendValidated keeps only `error.code`).
  */
 async function call<T>(
-  request: { operation: string; url: string; timeoutMs: number | undefined; secrets: readonly RevealableSecret[] },
+  request: { operation: string; url: string; timeoutMs: number | undefined; secrets: readonly RevealableSecret[]; signal?: AbortSignal | undefined },
   send: (signal: AbortSignal) => Promise<SendResult>,
   validators: Readonly<Record<string, Readonly<Record<string, Validator<unknown>>>>> = oAuthResponseValidators,
 ): Promise<T> {
@@ -124,6 +127,7 @@ async function call<T>(
       validators,
       url: request.url,
       timeoutMs: request.timeoutMs ?? OAUTH_TIMEOUT_MS,
+      ...(request.signal ? { signal: request.signal } : {}),
       send: async (signal) => (raw = await send(signal)),
     });
   } catch (error) {
@@ -216,7 +220,7 @@ export async function exchangeAuthorizationCode(request: AuthorizationCodeExchan
     ["code_verifier", request.codeVerifier.reveal()],
   ] as const;
   const tokens = await call<TokenResponse>(
-    { operation: `POST ${TOKEN_PATH}`, url: `${request.issuer}${TOKEN_PATH}`, timeoutMs: options.timeoutMs, secrets: [request.code, request.codeVerifier] },
+    { operation: `POST ${TOKEN_PATH}`, url: `${request.issuer}${TOKEN_PATH}`, timeoutMs: options.timeoutMs, signal: options.signal, secrets: [request.code, request.codeVerifier] },
     (signal) =>
       client.POST(TOKEN_PATH, {
         body: { grant_type: "authorization_code", client_id: request.clientId, code: "", redirect_uri: request.redirectUri, code_verifier: "" },
@@ -229,7 +233,7 @@ export async function exchangeAuthorizationCode(request: AuthorizationCodeExchan
   if (!validateAuthorizationCodeTokens(tokens)) {
     throw new HttpError("INVALID_RESPONSE", describeValidationError(validateAuthorizationCodeTokens.errors, tokens));
   }
-  return tokens;
+  return refuseUnsafeTokens(tokens);
 }
 
 /**
@@ -249,7 +253,7 @@ export async function exchangeIdTokenForApiKey(
     ["subject_token_type", ID_TOKEN_TYPE],
   ] as const;
   const answer = await call<TokenResponse>(
-    { operation: `POST ${TOKEN_PATH}`, url: `${request.issuer}${TOKEN_PATH}`, timeoutMs: options.timeoutMs, secrets: [request.idToken] },
+    { operation: `POST ${TOKEN_PATH}`, url: `${request.issuer}${TOKEN_PATH}`, timeoutMs: options.timeoutMs, signal: options.signal, secrets: [request.idToken] },
     (signal) =>
       client.POST(TOKEN_PATH, {
         body: {
@@ -265,7 +269,7 @@ export async function exchangeIdTokenForApiKey(
         signal,
       }),
   );
-  return answer.access_token ?? null;
+  return refuseUnsafeTokens(answer).access_token ?? null;
 }
 
 /**
@@ -277,8 +281,8 @@ export async function requestTokenRefresh(
   options: OAuthCallOptions = {},
 ): Promise<TokenResponse> {
   const client = createOAuthClient({ baseUrl: new URL(request.refreshUrl).origin, fetch: boundedFetch });
-  return call<TokenResponse>(
-    { operation: `POST ${TOKEN_PATH}`, url: request.refreshUrl, timeoutMs: options.timeoutMs, secrets: [request.refreshToken] },
+  const answer = await call<TokenResponse>(
+    { operation: `POST ${TOKEN_PATH}`, url: request.refreshUrl, timeoutMs: options.timeoutMs, signal: options.signal, secrets: [request.refreshToken] },
     (signal) =>
       client.POST(TOKEN_PATH, {
         body: { client_id: request.clientId, grant_type: "refresh_token", refresh_token: "" },
@@ -289,6 +293,21 @@ export async function requestTokenRefresh(
         signal,
       }),
   );
+  return refuseUnsafeTokens(answer);
+}
+
+/**
+ * Tokens from the issuer are credentials entering from outside: each must be sendable in an HTTP
+ * header (src/protocol/safe-text.ts), or the answer is refused, naming the field, never its value.
+ */
+function refuseUnsafeTokens<T extends { id_token?: string | undefined; access_token?: string | undefined; refresh_token?: string | undefined }>(tokens: T): T {
+  for (const field of ["id_token", "access_token", "refresh_token"] as const) {
+    const value = tokens[field];
+    if (typeof value === "string" && !isHeaderSafeCredential(value)) {
+      throw new HttpError("INVALID_RESPONSE", unsafeCredentialMessage(`the token endpoint's ${field}`));
+    }
+  }
+  return tokens;
 }
 
 /** The revoke answer has no body (RFC 7009); it is validated as "empty". */
@@ -311,7 +330,7 @@ export async function revokeToken(
       ...(request.clientId !== null ? { client_id: request.clientId } : {}),
     });
   await call<null>(
-    { operation: `POST ${REVOKE_PATH}`, url: request.revokeUrl, timeoutMs: options.timeoutMs, secrets: [request.token] },
+    { operation: `POST ${REVOKE_PATH}`, url: request.revokeUrl, timeoutMs: options.timeoutMs, signal: options.signal, secrets: [request.token] },
     async (signal) => {
       const result = await client.POST(REVOKE_PATH, {
         body: { token: "", token_type_hint: request.tokenTypeHint },
@@ -341,7 +360,7 @@ type DeviceUserCodeBody = DeviceUserCodeResponse;
 export async function requestDeviceUserCode(request: { issuer: string; clientId: string }, options: OAuthCallOptions = {}): Promise<DeviceUserCode> {
   const client = createOAuthClient({ baseUrl: request.issuer, fetch: boundedFetch });
   const body = await call<DeviceUserCodeBody>(
-    { operation: `POST ${DEVICE_USER_CODE_PATH}`, url: `${request.issuer}${DEVICE_USER_CODE_PATH}`, timeoutMs: options.timeoutMs, secrets: [] },
+    { operation: `POST ${DEVICE_USER_CODE_PATH}`, url: `${request.issuer}${DEVICE_USER_CODE_PATH}`, timeoutMs: options.timeoutMs, signal: options.signal, secrets: [] },
     (signal) =>
       client.POST(DEVICE_USER_CODE_PATH, {
         body: { client_id: request.clientId },
@@ -363,7 +382,7 @@ export async function pollDeviceToken(
   const client = createOAuthClient({ baseUrl: request.issuer, fetch: boundedFetch });
   try {
     return await call<DeviceTokenResponse>(
-      { operation: `POST ${DEVICE_TOKEN_PATH}`, url: `${request.issuer}${DEVICE_TOKEN_PATH}`, timeoutMs: options.timeoutMs, secrets: [] },
+      { operation: `POST ${DEVICE_TOKEN_PATH}`, url: `${request.issuer}${DEVICE_TOKEN_PATH}`, timeoutMs: options.timeoutMs, signal: options.signal, secrets: [] },
       (signal) =>
         client.POST(DEVICE_TOKEN_PATH, {
           body: { device_auth_id: request.deviceAuthId, user_code: request.userCode },

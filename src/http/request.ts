@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Validator } from "../../generated/validator.js";
+import { describeLibraryError } from "../protocol/safe-text.js";
 import { describeValidationError } from "../protocol/validation-message.js";
 
 /**
@@ -8,7 +9,7 @@ import { describeValidationError } from "../protocol/validation-message.js";
  * OpenAPI validator for its operation and status. HttpError messages name the URL (without
  * userinfo or query) and never contain a request header, so no bearer can leak through them.
  */
-export type HttpErrorCode = "TIMEOUT" | "TRANSPORT" | "STATUS" | "INVALID_RESPONSE";
+export type HttpErrorCode = "TIMEOUT" | "TRANSPORT" | "STATUS" | "INVALID_RESPONSE" | "CANCELLED";
 
 export class HttpError extends Error {
   override readonly name = "HttpError";
@@ -92,20 +93,25 @@ export interface ValidatedRequest {
   /** The URL for messages. */
   url: string;
   timeoutMs: number;
+  /** A cancel (Ctrl-C, `account/login/cancel`) that ends the request at once, before its deadline. */
+  signal?: AbortSignal;
   /** Performs the request (an openapi-fetch call with `parseAs: "text"` and the given signal). */
   send: (signal: AbortSignal) => Promise<SendResult>;
 }
 
 export async function sendValidated<T>(request: ValidatedRequest): Promise<T> {
-  const signal = AbortSignal.timeout(request.timeoutMs);
+  const deadline = AbortSignal.timeout(request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline;
   const where = displayUrl(request.url);
   let result: SendResult;
   try {
+    if (request.signal?.aborted) throw request.signal.reason;
     result = await request.send(signal);
   } catch (error) {
     const tooLarge = findTooLarge(error);
     if (tooLarge) throw new HttpError("INVALID_RESPONSE", `${tooLarge.message} (${where})`, { cause: error });
-    if (signal.aborted) {
+    if (request.signal?.aborted) throw new HttpError("CANCELLED", `request cancelled (${where})`, { cause: error });
+    if (deadline.aborted) {
       throw new HttpError("TIMEOUT", `operation timed out after ${formatSeconds(request.timeoutMs)} (${where})`, { cause: error });
     }
     throw new HttpError("TRANSPORT", `error sending request for url (${where})${describeTransportCause(error)}`, { cause: error });
@@ -132,7 +138,8 @@ export async function sendValidated<T>(request: ValidatedRequest): Promise<T> {
   try {
     data = JSON.parse(typeof body === "string" ? body : "");
   } catch (error) {
-    throw new HttpError("INVALID_RESPONSE", `error decoding response body: ${(error as Error).message}`);
+    // Never the parser's own text: V8 quotes the body, and a proxy may echo the bearer into it.
+    throw new HttpError("INVALID_RESPONSE", `error decoding response body: ${describeLibraryError(error)}`);
   }
   if (!validator(data)) {
     throw new HttpError("INVALID_RESPONSE", describeValidationError(validator.errors, data));
@@ -175,17 +182,16 @@ export function readErrorCode(body: unknown): string | undefined {
   return text(nested) ?? text(record.error) ?? text(record.code);
 }
 
-/** Undici hides the useful part in `cause` (ECONNREFUSED, ENOTFOUND, ...). URLs inside messages are scrubbed of userinfo and query. */
+/**
+ * Undici hides the useful part in `cause` (ECONNREFUSED, ENOTFOUND, ...): its code is reported, as
+ * reqwest does. Nothing of the library's own text is used: undici quotes the offending header
+ * value (a bearer with a CR in it, whole) in its message.
+ */
 function describeTransportCause(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  if (typeof cause?.code === "string") return `: ${cause.code}`;
-  if (typeof cause?.message === "string" && cause.message) return `: ${scrubUrls(cause.message)}`;
-  if (error instanceof Error && error.message && error.message !== "fetch failed") return `: ${scrubUrls(error.message)}`;
-  return "";
-}
-
-function scrubUrls(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => displayUrl(url));
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  if (typeof cause?.code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(cause.code)) return `: ${cause.code}`;
+  if (error instanceof Error && error.message === "fetch failed" && (cause === undefined || cause === null)) return "";
+  return `: ${describeLibraryError(error)}`;
 }
 
 function formatSeconds(ms: number): string {

@@ -1,6 +1,6 @@
 import { isAuthError } from "../../auth/errors.js";
 import { assertApiKeyLoginAllowed, assertChatgptLoginAllowed, assertExternalAuthAllowed, ensureExternalWorkspaceAllowed } from "../../auth/policy.js";
-import { Secret } from "../../auth/secret.js";
+import { admitCredential } from "../../auth/secret.js";
 import type {
   AccountLoginCompletedNotification,
   ApiKeyLoginAccountParams,
@@ -12,7 +12,7 @@ import type {
 import type { RequestContext, RequestHandler } from "../dispatcher.js";
 import { describeInvalidAccessToken } from "../external-refresh.js";
 import { parseLoginId, type LoginFlowContext, type LoginKind, type LoginOutcome } from "../logins.js";
-import { internalError, invalidRequest, RpcError } from "../rpc.js";
+import { internalError, invalidRequest, malformedRequest, RpcError } from "../rpc.js";
 import { EXTERNAL_AUTH_ACTIVE, type AccountDeps } from "./deps.js";
 
 const SUCCEEDED: AccountLoginCompletedNotification = { loginId: null, success: true, error: null, onboardingEntrypoint: null };
@@ -46,9 +46,10 @@ export function accountLoginCancel(deps: AccountDeps): RequestHandler<"account/l
 async function loginWithApiKey(deps: AccountDeps, params: ApiKeyLoginAccountParams, context: RequestContext): Promise<LoginAccountResponse> {
   if (deps.auth.hasExternalTokens()) throw invalidRequest(EXTERNAL_AUTH_ACTIVE);
   policy(() => assertApiKeyLoginAllowed(deps.config));
+  const apiKey = admitted(() => admitCredential(params.apiKey, "apiKey"));
   cancelActiveLogin(deps);
   try {
-    await deps.auth.loginWithApiKey(new Secret(params.apiKey));
+    await deps.auth.loginWithApiKey(apiKey);
   } catch (error) {
     if (isAuthError(error)) throw internalError(`failed to save api key: ${error.message}`);
     throw error;
@@ -80,9 +81,10 @@ async function loginWithExternalTokens(
   context: RequestContext,
 ): Promise<LoginAccountResponse> {
   policy(() => assertExternalAuthAllowed(deps.config));
+  const accessToken = admitted(() => admitCredential(params.accessToken, "accessToken"));
+  admitted(() => admitCredential(params.chatgptAccountId, "chatgptAccountId"));
   cancelActiveLogin(deps);
   policy(() => ensureExternalWorkspaceAllowed(deps.config, params.chatgptAccountId));
-  const accessToken = new Secret(params.accessToken);
   const invalid = describeInvalidAccessToken(accessToken);
   if (invalid !== null) throw internalError(`failed to set external auth: ${invalid}`);
   let planType;
@@ -124,6 +126,16 @@ async function startFlow<T extends { completion: Promise<LoginOutcome> }>(
 /** A replaced login reports its end before the new login's response, as in Codex. */
 function cancelActiveLogin(deps: AccountDeps): void {
   deps.logins.cancelActive((completed) => deps.session.notify("account/login/completed", completed));
+}
+
+/** A refused credential (src/auth/secret.ts admitCredential) is an invalid request naming the field. */
+function admitted<T>(admit: () => T): T {
+  try {
+    return admit();
+  } catch (error) {
+    if (isAuthError(error, "CREDENTIAL_REFUSED")) throw malformedRequest(error.message);
+    throw error;
+  }
 }
 
 /** forced_login_method / forced_chatgpt_workspace_id refusals are `-32600` with Codex's text. */

@@ -10,6 +10,7 @@ import {
   type DeviceTokenResponse,
   type DeviceUserCode,
 } from "../../http/oauth.js";
+import { describeSystemError } from "../errors.js";
 import { Secret } from "../secret.js";
 import { completeChatgptLogin, describeTokenEndpointError, type ChatgptLoginResult } from "./complete-login.js";
 import { ChatgptLoginError, LOGIN_NOT_COMPLETED } from "./errors.js";
@@ -27,6 +28,13 @@ export type { ChatgptLoginResult };
 
 export const DEVICE_CODE_MAX_WAIT_MS = 15 * 60_000;
 export const DEFAULT_POLL_INTERVAL_SECONDS = 5;
+/**
+ * The least time between two polls, whatever the issuer says (`interval: "0"` would otherwise mean
+ * hundreds of polls a second for 15 minutes). `CODEX_AUTH_DEVICE_CODE_MIN_INTERVAL_MS` lowers it
+ * for tests.
+ */
+export const MIN_POLL_INTERVAL_MS = 1_000;
+export const MIN_POLL_INTERVAL_ENV = "CODEX_AUTH_DEVICE_CODE_MIN_INTERVAL_MS";
 export const DEVICE_CODE_DISABLED_MESSAGE =
   "device code login is not enabled for this Codex server. Use the browser login or verify the server URL.";
 export const DEVICE_AUTH_TIMED_OUT_MESSAGE = "device auth timed out after 15 minutes";
@@ -56,6 +64,8 @@ export interface DeviceCodeLoginOptions {
   maxWaitMs?: number;
   /** Deadline of each issuer request (default 10 s). */
   httpTimeoutMs?: number;
+  /** Floor on the poll interval (default MIN_POLL_INTERVAL_MS, or `CODEX_AUTH_DEVICE_CODE_MIN_INTERVAL_MS` from `env`). */
+  minPollIntervalMs?: number;
 }
 
 export interface DeviceCodeLogin {
@@ -96,15 +106,19 @@ export async function startDeviceCodeLogin(options: DeviceCodeLoginOptions): Pro
     else options.signal.addEventListener("abort", cancel, { once: true });
   }
 
+  // Every request after the user code can be cancelled mid-flight: a cancel ends it at once.
+  const cancellable = { ...http, signal: cancellation.signal };
+  const minIntervalMs = options.minPollIntervalMs ?? readMinPollInterval(options.env ?? process.env);
+
   const run = async (): Promise<ChatgptLoginResult> => {
     const grant = await pollUntilApproved({
       issuer,
       deviceAuthId,
       userCode,
-      intervalMs: intervalSeconds * 1000,
+      intervalMs: Math.max(intervalSeconds * 1000, minIntervalMs),
       maxWaitMs: options.maxWaitMs ?? DEVICE_CODE_MAX_WAIT_MS,
       signal: cancellation.signal,
-      http,
+      http: cancellable,
     });
     let tokens: AuthorizationCodeTokens;
     try {
@@ -116,9 +130,10 @@ export async function startDeviceCodeLogin(options: DeviceCodeLoginOptions): Pro
           codeVerifier: new Secret(grant.code_verifier),
           redirectUri: `${issuer}/deviceauth/callback`,
         },
-        http,
+        cancellable,
       );
     } catch (error) {
+      throwIfCancelled(cancellation.signal);
       throw new ChatgptLoginError("DEVICE_CODE_EXCHANGE_FAILED", `device code exchange failed: ${describeTokenEndpointError(error)}`, { cause: error });
     }
     throwIfCancelled(cancellation.signal);
@@ -154,7 +169,7 @@ async function pollUntilApproved(request: {
   intervalMs: number;
   maxWaitMs: number;
   signal: AbortSignal;
-  http: { timeoutMs?: number };
+  http: { timeoutMs?: number; signal?: AbortSignal };
 }): Promise<DeviceTokenResponse> {
   const started = Date.now();
   for (;;) {
@@ -163,6 +178,7 @@ async function pollUntilApproved(request: {
     try {
       grant = await pollDeviceToken({ issuer: request.issuer, deviceAuthId: request.deviceAuthId, userCode: request.userCode }, request.http);
     } catch (error) {
+      throwIfCancelled(request.signal);
       if (error instanceof OAuthStatusError) {
         throw new ChatgptLoginError("DEVICE_AUTH_FAILED", `device auth failed with status ${error.statusText}`, { cause: error });
       }
@@ -179,6 +195,11 @@ async function pollUntilApproved(request: {
 export function parseInterval(interval: string | number | undefined): number {
   const value = typeof interval === "number" ? interval : typeof interval === "string" && /^\s*\d+\s*$/.test(interval) ? Number(interval.trim()) : NaN;
   return Number.isFinite(value) && value >= 0 ? value : DEFAULT_POLL_INTERVAL_SECONDS;
+}
+
+function readMinPollInterval(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env[MIN_POLL_INTERVAL_ENV]?.trim();
+  return raw && /^\d{1,9}$/.test(raw) ? Number(raw) : MIN_POLL_INTERVAL_MS;
 }
 
 function throwIfCancelled(signal: AbortSignal): void {
@@ -199,5 +220,5 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function describeError(error: unknown): string {
   if (error instanceof HttpError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+  return describeSystemError(error);
 }

@@ -1,5 +1,6 @@
 import type { AuthDotJson, StoredAuthMode } from "../../../generated/storage/auth-json.js";
 import { validateAuthDotJson } from "../../../generated/storage/auth-json.validators.js";
+import { describeLibraryError, isHeaderSafeCredential, unsafeCredentialMessage } from "../../protocol/safe-text.js";
 import { describeValidationError } from "../../protocol/validation-message.js";
 import { AuthError } from "../errors.js";
 
@@ -41,13 +42,38 @@ export function parseAuthDotJson(text: string, where: string, hint = ""): AuthDo
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new AuthError("STORE_MALFORMED", `failed to deserialize CLI auth from ${where}: ${(error as Error).message}${hint}`);
+    // Never V8's text: it quotes the file (whole when short), and the file holds secrets.
+    throw new AuthError("STORE_MALFORMED", `failed to deserialize CLI auth from ${where}: ${describeLibraryError(error)}${hint}`);
   }
   if (!validateAuthDotJson(data)) {
-    const reason = describeValidationError(validateAuthDotJson.errors, data);
+    // The file holds secrets: no value of it is quoted.
+    const reason = describeValidationError(validateAuthDotJson.errors, data, { maxQuoted: 0 });
     throw new AuthError("STORE_MALFORMED", `failed to deserialize CLI auth from ${where}: ${reason}${hint}`);
   }
+  const unsafe = findUnsafeCredential(data);
+  if (unsafe !== null) throw new AuthError("STORE_MALFORMED", `failed to deserialize CLI auth from ${where}: ${unsafeCredentialMessage(unsafe)}${hint}`);
   return data;
+}
+
+/**
+ * Stored credentials are admitted like any other (src/auth/secret.ts admitCredential): each must be
+ * sendable in an HTTP header. Returns the field's name when one is not, so a tampered file (or
+ * keyring entry) is refused where it is read, before its value reaches a request or a message.
+ */
+function findUnsafeCredential(auth: AuthDotJson): string | null {
+  const fields: Array<[string, unknown]> = [
+    ["OPENAI_API_KEY", auth.OPENAI_API_KEY],
+    ["personal_access_token", auth.personal_access_token],
+    ["agent_identity", typeof auth.agent_identity === "string" ? auth.agent_identity : undefined],
+    ["tokens.id_token", auth.tokens?.id_token],
+    ["tokens.access_token", auth.tokens?.access_token],
+    ["tokens.refresh_token", auth.tokens?.refresh_token],
+    ["tokens.account_id", auth.tokens?.account_id],
+  ];
+  for (const [name, value] of fields) {
+    if (typeof value === "string" && value.length > 0 && !isHeaderSafeCredential(value)) return name;
+  }
+  return null;
 }
 
 /** Codex's `resolved_mode`: an explicit `auth_mode` wins, else `personal_access_token` > `OPENAI_API_KEY` > chatgpt. */

@@ -1,4 +1,5 @@
 import { isAuthError } from "../../auth/errors.js";
+import { displayArgument } from "../args.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
 import { readLoginKnobs, type LoginKnobs } from "../login-knobs.js";
@@ -80,10 +81,10 @@ function parseArgs(args: readonly string[]): { listen: "stdio" } | "help" | stri
     if (arg === "--listen" || arg.startsWith("--listen=")) {
       const value = arg === "--listen" ? args[++index] : arg.slice("--listen=".length);
       if (value === undefined) return "a value is required for '--listen <URL>' but none was supplied";
-      if (value !== "stdio://" && value !== "stdio") return `unsupported --listen value '${value}': only stdio:// is supported`;
+      if (value !== "stdio://" && value !== "stdio") return `unsupported --listen value '${displayArgument(value)}': only stdio:// is supported`;
       continue;
     }
-    return `unexpected argument '${/^[\w-]{1,40}$/.test(arg) ? arg : "<redacted>"}' found`;
+    return `unexpected argument '${displayArgument(arg)}' found`;
   }
   return { listen: "stdio" };
 }

@@ -1,3 +1,4 @@
+import { displayArgument } from "../args.js";
 import { DEMO_PERSONAL_ACCESS_TOKENS, startDevServer, type DevServer } from "../../dev-server/index.js";
 
 /**
@@ -36,12 +37,12 @@ function parseArgs(args: readonly string[]): ParsedArgs | "help" {
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const value = (): string => {
       const next = inline ?? args[++index];
-      if (next === undefined) throw new UsageError(`${flag} needs a value`);
+      if (next === undefined) throw new UsageError(`${displayArgument(flag)} needs a value`);
       return next;
     };
     const integer = (): number => {
       const text = value();
-      if (!/^-?\d+$/.test(text)) throw new UsageError(`${flag} expects an integer, got ${text}`);
+      if (!/^-?\d+$/.test(text)) throw new UsageError(`${displayArgument(flag)} expects an integer, got ${displayArgument(text)}`);
       return Number(text);
     };
     switch (flag) {
@@ -64,7 +65,7 @@ function parseArgs(args: readonly string[]): ParsedArgs | "help" {
         parsed.accessTokenTtlSeconds = integer();
         break;
       default:
-        throw new UsageError(`unexpected argument ${arg}`);
+        throw new UsageError(`unexpected argument '${displayArgument(arg)}' found`);
     }
   }
   return parsed;
