@@ -13,6 +13,7 @@ import {
   type ServerNotifications,
 } from "../protocol/index.js";
 import type { Logger } from "./log.js";
+import { describeLibraryError } from "../protocol/safe-text.js";
 import { classify, describeId, describeMethod, internalError, invalidRequest, malformedRequest, RpcError } from "./rpc.js";
 import type { ServerRequestBroker } from "./server-requests.js";
 import type { Session } from "./session.js";
@@ -221,8 +222,8 @@ export class Dispatcher {
     if (error instanceof RpcError) {
       rpc = error;
     } else {
-      const detail = error instanceof Error ? error.message : String(error);
-      this.options.log.error(`${method ?? "request"} ${describeId(id)} failed unexpectedly: ${detail}`);
+      // A library's text may quote its input (a header value, a file): only our wording is logged.
+      this.options.log.error(`${method ?? "request"} ${describeId(id)} failed unexpectedly: ${describeLibraryError(error)}`);
       rpc = internalError("internal error");
     }
     this.options.send({ id, error: rpc.data === undefined ? { code: rpc.code, message: rpc.message } : { code: rpc.code, message: rpc.message, data: rpc.data } });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `codex-auth` bin. Everything else is imported lazily by the command that needs it.
+import { describeLibraryError, terminalSafe } from "../protocol/safe-text.js";
 import { runCli } from "./run.js";
 
 try {
@@ -14,6 +15,8 @@ try {
   });
 } catch (error) {
   // A bug, not a user error: one line, no stack (messages are secret-free by construction).
-  process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+  // Our typed errors keep their (secret-free) message; anything else is a library's, which may quote its input.
+  const ours = error instanceof Error && ["AuthError", "HttpError", "ChatgptLoginError"].includes(error.name);
+  process.stderr.write(`Error: ${terminalSafe(ours ? (error as Error).message : describeLibraryError(error))}\n`);
   process.exitCode = 1;
 }

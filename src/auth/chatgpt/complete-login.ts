@@ -2,7 +2,7 @@ import type { PlanType } from "../../../generated/protocol/common.js";
 import { HttpError } from "../../http/request.js";
 import { exchangeIdTokenForApiKey, OAuthStatusError, type AuthorizationCodeTokens } from "../../http/oauth.js";
 import { DEFAULT_AUTH_CONFIG } from "../config.js";
-import { isAuthError } from "../errors.js";
+import { describeSystemError, isAuthError } from "../errors.js";
 import { ensureLoginWorkspaceAllowed } from "../policy.js";
 import { Secret } from "../secret.js";
 import { ChatgptLoginError } from "./errors.js";
@@ -90,5 +90,5 @@ export async function completeChatgptLogin(raw: AuthorizationCodeTokens, options
 export function describeTokenEndpointError(error: unknown): string {
   if (error instanceof OAuthStatusError) return `token endpoint returned status ${error.statusText}${error.detail ? `: ${error.detail}` : ""}`;
   if (error instanceof HttpError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+  return describeSystemError(error);
 }

@@ -46,8 +46,7 @@ export function parseAuthDotJson(text: string, where: string, hint = ""): AuthDo
     throw new AuthError("STORE_MALFORMED", `failed to deserialize CLI auth from ${where}: ${describeLibraryError(error)}${hint}`);
   }
   if (!validateAuthDotJson(data)) {
-    // The file holds secrets: no value of it is quoted.
-    const reason = describeValidationError(validateAuthDotJson.errors, data, { maxQuoted: 0 });
+    const reason = describeValidationError(validateAuthDotJson.errors, data);
     throw new AuthError("STORE_MALFORMED", `failed to deserialize CLI auth from ${where}: ${reason}${hint}`);
   }
   const unsafe = findUnsafeCredential(data);

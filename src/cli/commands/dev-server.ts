@@ -1,4 +1,6 @@
+import { describeLibraryError } from "../../protocol/safe-text.js";
 import { displayArgument } from "../args.js";
+import { writeText } from "../context.js";
 import { DEMO_PERSONAL_ACCESS_TOKENS, startDevServer, type DevServer } from "../../dev-server/index.js";
 
 /**
@@ -95,7 +97,7 @@ export async function runDevServerCommand(args: string[], io: DevServerCommandIo
     parsed = parseArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    writeText(io.stderr, `error: ${error.message}\n\n${USAGE}`);
     return 2;
   }
   if (parsed === "help") {
@@ -106,9 +108,9 @@ export async function runDevServerCommand(args: string[], io: DevServerCommandIo
   const { port, host, ...rest } = parsed;
   let server: DevServer;
   try {
-    server = await startDevServer({ port, host, ...rest, log: (line) => io.stderr.write(`${line}\n`) });
+    server = await startDevServer({ port, host, ...rest, log: (line) => writeText(io.stderr, `${line}\n`) });
   } catch (error) {
-    io.stderr.write(`Error starting dev server: ${error instanceof Error ? error.message : String(error)}\n`);
+    writeText(io.stderr, `Error starting dev server: ${describeLibraryError(error)}\n`);
     return 1;
   }
   io.stdout.write(banner(server));

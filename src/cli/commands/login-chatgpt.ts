@@ -1,6 +1,7 @@
 import type { ChatgptLoginError } from "../../auth/chatgpt/errors.js";
 import type { AuthManager } from "../../auth/manager.js";
 import { assertChatgptLoginAllowed } from "../../auth/policy.js";
+import { terminalSafeInline } from "../../protocol/safe-text.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { openBrowser } from "../browser.js";
 import { writeLine, type CliContext } from "../context.js";
@@ -50,8 +51,9 @@ export async function runDeviceCodeLogin(ctx: CliContext, flags: ChatgptLoginFla
       ctx.stdout.write(
         deviceCodePrompt({
           version: await packageVersion(),
-          verificationUrl: login.verificationUrl,
-          userCode: login.userCode,
+          // The issuer's fields: stripped here, since the prompt carries our own colour codes.
+          verificationUrl: terminalSafeInline(login.verificationUrl),
+          userCode: terminalSafeInline(login.userCode),
           expiresIn: describeWait(maxWaitMs ?? DEVICE_CODE_MAX_WAIT_MS),
           color: useColor(ctx),
         }),
