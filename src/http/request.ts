@@ -108,13 +108,15 @@ export async function sendValidated<T>(request: ValidatedRequest): Promise<T> {
     if (request.signal?.aborted) throw request.signal.reason;
     result = await request.send(signal);
   } catch (error) {
+    // The library's error is not kept as `cause`: undici's quotes the request (a header value, whole),
+    // and a cause shows in util.inspect and in logs. Only our wording leaves this function.
     const tooLarge = findTooLarge(error);
-    if (tooLarge) throw new HttpError("INVALID_RESPONSE", `${tooLarge.message} (${where})`, { cause: error });
-    if (request.signal?.aborted) throw new HttpError("CANCELLED", `request cancelled (${where})`, { cause: error });
+    if (tooLarge) throw new HttpError("INVALID_RESPONSE", `${tooLarge.message} (${where})`, { cause: tooLarge });
+    if (request.signal?.aborted) throw new HttpError("CANCELLED", `request cancelled (${where})`);
     if (deadline.aborted) {
-      throw new HttpError("TIMEOUT", `operation timed out after ${formatSeconds(request.timeoutMs)} (${where})`, { cause: error });
+      throw new HttpError("TIMEOUT", `operation timed out after ${formatSeconds(request.timeoutMs)} (${where})`);
     }
-    throw new HttpError("TRANSPORT", `error sending request for url (${where})${describeTransportCause(error)}`, { cause: error });
+    throw new HttpError("TRANSPORT", `error sending request for url (${where})${describeTransportCause(error)}`);
   }
   const { response } = result;
   const statusValidators = request.validators[request.operation] ?? {};
