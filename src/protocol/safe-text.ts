@@ -69,7 +69,7 @@ export function maskArgumentsIn(message: string, args: readonly string[]): strin
 }
 
 // CSI (ESC [ … final), OSC (ESC ] … BEL or ST), other two-byte ESC sequences, and the 8-bit CSI/OSC.
-const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]?|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[ -~]?|[\u009b\u009d][^\u0007\u009c]*[\u0007\u009c]?/g;
+const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]?|\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)?|\u001b[ -~]?|\u009b[0-?]*[ -/]*[@-~]?|\u009d[^\u0007\u009c\u001b\n]*[\u0007\u009c]?/g;
 // C0 controls except LF and TAB, DEL, C1 controls, bidi overrides/isolates (they reorder what the reader sees).
 const UNSAFE_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
