@@ -158,17 +158,17 @@ export interface GetAccountRateLimitsParams {
   supportsLunaReserve?: boolean;
 }
 export interface GetAccountRateLimitsResponse {
+  /**
+   * Single-bucket view (the `codex` limit).
+   */
   rateLimits: RateLimitSnapshot;
   /**
    * Every bucket, keyed by limit id.
    */
   rateLimitsByLimitId?: {
-    [k: string]: RateLimitSnapshot1;
+    [k: string]: RateLimitSnapshot;
   } | null;
 }
-/**
- * Single-bucket view (the `codex` limit).
- */
 export interface RateLimitSnapshot {
   limitId?: string | null;
   limitName?: string | null;
@@ -188,15 +188,6 @@ export interface RateLimitWindow {
    * Unix seconds.
    */
   resetsAt?: number | null;
-}
-export interface RateLimitSnapshot1 {
-  limitId?: string | null;
-  limitName?: string | null;
-  primary?: RateLimitWindow | null;
-  secondary?: RateLimitWindow | null;
-  credits?: CreditsSnapshot | null;
-  planType?: PlanType | null;
-  rateLimitReachedType?: RateLimitReachedType | null;
 }
 export interface GetAccountResponse {
   account: Account | null;

@@ -2556,7 +2556,7 @@ return errors === 0;
 }
 
 export const validateGetAccountRateLimitsResponse = validate93;
-const schema49 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"$ref":"#/definitions/RateLimitSnapshot","description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
+const schema49 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"allOf":[{"$ref":"#/definitions/RateLimitSnapshot"}],"description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
 const schema50 = {"title":"RateLimitSnapshot","type":"object","properties":{"limitId":{"type":["string","null"]},"limitName":{"type":["string","null"]},"primary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"secondary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"credits":{"anyOf":[{"$ref":"#/definitions/CreditsSnapshot"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"rateLimitReachedType":{"anyOf":[{"$ref":"#/definitions/RateLimitReachedType"},{"type":"null"}]}}};
 const schema51 = {"title":"RateLimitWindow","type":"object","properties":{"usedPercent":{"type":"integer","description":"Percent of the window used, 0-100."},"windowDurationMins":{"type":["integer","null"]},"resetsAt":{"type":["integer","null"],"description":"Unix seconds."}},"required":["usedPercent"]};
 
@@ -2992,27 +2992,27 @@ var valid0 = true;
 if(valid0){
 if(data.rateLimitsByLimitId !== undefined){
 let data1 = data.rateLimitsByLimitId;
-const _errs2 = errors;
+const _errs3 = errors;
 if((!(data1 && typeof data1 == "object" && !Array.isArray(data1))) && (data1 !== null)){
 validate93.errors = [{instancePath:instancePath+"/rateLimitsByLimitId",schemaPath:"#/properties/rateLimitsByLimitId/type",keyword:"type",params:{type: schema49.properties.rateLimitsByLimitId.type},message:"must be object,null"}];
 return false;
 }
-if(errors === _errs2){
+if(errors === _errs3){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key0 in data1){
-const _errs5 = errors;
+const _errs6 = errors;
 if(!(validate94(data1[key0], {instancePath:instancePath+"/rateLimitsByLimitId/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
 vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
 errors = vErrors.length;
 }
-var valid1 = _errs5 === errors;
-if(!valid1){
+var valid2 = _errs6 === errors;
+if(!valid2){
 break;
 }
 }
 }
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
