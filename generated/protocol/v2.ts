@@ -4,6 +4,7 @@ import type { AuthMode, PlanType } from "./common.js";
 
 export type Account = ApiKeyAccount | ChatgptAccount;
 export type DesktopOnboardingEntrypoint = "life_sciences";
+export type AccountUpdateReason = "workspaceRoutingReady" | "unknown";
 export type CancelLoginAccountStatus = "canceled" | "notFound";
 export type ChatgptAuthTokensRefreshReason = "unauthorized";
 export type LoginAppBrand = "codex" | "chatgpt";
@@ -44,13 +45,17 @@ export interface AccountLoginCompletedNotification {
   success: boolean;
   error: string | null;
   /**
-   * Always null here; sent for wire compatibility with Codex 0.169.0.
+   * Always null here; sent because Codex sends it.
    */
   onboardingEntrypoint?: DesktopOnboardingEntrypoint | null;
 }
 export interface AccountUpdatedNotification {
   authMode: AuthMode | null;
   planType: PlanType | null;
+  /**
+   * Set when initial routing discovery completes for the same authenticated owner. Codex (and codex-auth) send null after an API-key login, an external-token login and a logout; older servers omit it.
+   */
+  reason?: AccountUpdateReason | null;
 }
 export interface ApiKeyLoginAccountParams {
   type: "apiKey";
