@@ -40,3 +40,8 @@ export function recordedNotification(session: string, method: string, nth = 0): 
 export function accountUpdated(fields: { authMode: string | null; planType: string | null }): Record<string, unknown> {
   return { ...recordedNotification("handshake-apikey-logout", "account/updated", 1), ...fields };
 }
+
+/** `account/login/completed` params as the pinned Codex sends them (from its API-key login), with the given fields set. */
+export function loginCompleted(fields: { loginId: string | null; success: boolean; error: string | null }): Record<string, unknown> {
+  return { ...recordedNotification("handshake-apikey-logout", "account/login/completed", 0), ...fields };
+}
