@@ -4,6 +4,7 @@ import type { AuthMode, PlanType } from "./common.js";
 
 export type Account = ApiKeyAccount | ChatgptAccount;
 export type DesktopOnboardingEntrypoint = "life_sciences";
+export type AccountUpdateReason = "workspaceRoutingReady" | "unknown";
 export type CancelLoginAccountStatus = "canceled" | "notFound";
 export type ChatgptAuthTokensRefreshReason = "unauthorized";
 export type LoginAppBrand = "codex" | "chatgpt";
@@ -44,13 +45,17 @@ export interface AccountLoginCompletedNotification {
   success: boolean;
   error: string | null;
   /**
-   * Always null here; sent for wire compatibility with Codex 0.169.0.
+   * Always null here; sent because Codex sends it.
    */
   onboardingEntrypoint?: DesktopOnboardingEntrypoint | null;
 }
 export interface AccountUpdatedNotification {
   authMode: AuthMode | null;
   planType: PlanType | null;
+  /**
+   * Set when initial routing discovery completes for the same authenticated owner. Codex (and codex-auth) send null after an API-key login, an external-token login and a logout; older servers omit it.
+   */
+  reason?: AccountUpdateReason | null;
 }
 export interface ApiKeyLoginAccountParams {
   type: "apiKey";
@@ -158,17 +163,17 @@ export interface GetAccountRateLimitsParams {
   supportsLunaReserve?: boolean;
 }
 export interface GetAccountRateLimitsResponse {
+  /**
+   * Single-bucket view (the `codex` limit).
+   */
   rateLimits: RateLimitSnapshot;
   /**
    * Every bucket, keyed by limit id.
    */
   rateLimitsByLimitId?: {
-    [k: string]: RateLimitSnapshot1;
+    [k: string]: RateLimitSnapshot;
   } | null;
 }
-/**
- * Single-bucket view (the `codex` limit).
- */
 export interface RateLimitSnapshot {
   limitId?: string | null;
   limitName?: string | null;
@@ -188,15 +193,6 @@ export interface RateLimitWindow {
    * Unix seconds.
    */
   resetsAt?: number | null;
-}
-export interface RateLimitSnapshot1 {
-  limitId?: string | null;
-  limitName?: string | null;
-  primary?: RateLimitWindow | null;
-  secondary?: RateLimitWindow | null;
-  credits?: CreditsSnapshot | null;
-  planType?: PlanType | null;
-  rateLimitReachedType?: RateLimitReachedType | null;
 }
 export interface GetAccountResponse {
   account: Account | null;

@@ -182,7 +182,7 @@ return errors === 0;
 }
 
 export const validateAccountLoginCompletedNotification = validate29;
-const schema11 = {"title":"AccountLoginCompletedNotification","type":"object","properties":{"loginId":{"type":["string","null"],"description":"Null for apiKey and chatgptAuthTokens logins."},"success":{"type":"boolean"},"error":{"type":["string","null"]},"onboardingEntrypoint":{"anyOf":[{"$ref":"#/definitions/DesktopOnboardingEntrypoint"},{"type":"null"}],"description":"Always null here; sent for wire compatibility with Codex 0.169.0."}},"required":["loginId","success","error"]};
+const schema11 = {"title":"AccountLoginCompletedNotification","type":"object","properties":{"loginId":{"type":["string","null"],"description":"Null for apiKey and chatgptAuthTokens logins."},"success":{"type":"boolean"},"error":{"type":["string","null"]},"onboardingEntrypoint":{"anyOf":[{"$ref":"#/definitions/DesktopOnboardingEntrypoint"},{"type":"null"}],"description":"Always null here; sent because Codex sends it."}},"required":["loginId","success","error"]};
 const schema12 = {"title":"DesktopOnboardingEntrypoint","type":"string","enum":["life_sciences"]};
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -319,34 +319,52 @@ validate29.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAccountUpdatedNotification = validate32;
-const schema13 = {"title":"AccountUpdatedNotification","type":"object","properties":{"authMode":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]}},"required":["authMode","planType"]};
-const schema14 = {"title":"AuthMode","description":"How the server is authenticated (wire values). `apikey`: an OpenAI API key stored by the server. `chatgpt`: ChatGPT OAuth tokens managed and refreshed by the server. `chatgptAuthTokens`: ChatGPT tokens supplied by a parent app, kept in memory only and refreshed by asking that app. `agentIdentity`: a legacy Agent Identity JWT. `personalAccessToken`: a personal access token (`at-...`) hydrated through AuthAPI whoami.","type":"string","enum":["apikey","chatgpt","chatgptAuthTokens","agentIdentity","personalAccessToken"]};
+export const validateAccountUpdateReason = validate32;
+const schema13 = {"title":"AccountUpdateReason","type":"string","enum":["workspaceRoutingReady","unknown"]};
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "workspaceRoutingReady") || (data === "unknown"))){
+validate32.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema13.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate32.errors = vErrors;
+return errors === 0;
+}
+
+export const validateAccountUpdatedNotification = validate33;
+const schema14 = {"title":"AccountUpdatedNotification","type":"object","properties":{"authMode":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"reason":{"anyOf":[{"$ref":"#/definitions/AccountUpdateReason"},{"type":"null"}],"description":"Set when initial routing discovery completes for the same authenticated owner. Codex (and codex-auth) send null after an API-key login, an external-token login and a logout; older servers omit it."}},"required":["authMode","planType"]};
+const schema15 = {"title":"AuthMode","description":"How the server is authenticated (wire values). `apikey`: an OpenAI API key stored by the server. `chatgpt`: ChatGPT OAuth tokens managed and refreshed by the server. `chatgptAuthTokens`: ChatGPT tokens supplied by a parent app, kept in memory only and refreshed by asking that app. `agentIdentity`: a legacy Agent Identity JWT. `personalAccessToken`: a personal access token (`at-...`) hydrated through AuthAPI whoami.","type":"string","enum":["apikey","chatgpt","chatgptAuthTokens","agentIdentity","personalAccessToken"]};
+
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data === "apikey") || (data === "chatgpt")) || (data === "chatgptAuthTokens")) || (data === "agentIdentity")) || (data === "personalAccessToken"))){
-validate33.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema14.enum},message:"must be equal to one of the allowed values"}];
+validate34.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema15.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate33.errors = vErrors;
+validate34.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.authMode === undefined) && (missing0 = "authMode")) || ((data.planType === undefined) && (missing0 = "planType"))){
-validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -356,8 +374,8 @@ const _errs1 = errors;
 const _errs2 = errors;
 let valid1 = false;
 const _errs3 = errors;
-if(!(validate33(data0, {instancePath:instancePath+"/authMode",parentData:data,parentDataProperty:"authMode",rootData}))){
-vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+if(!(validate34(data0, {instancePath:instancePath+"/authMode",parentData:data,parentDataProperty:"authMode",rootData}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
@@ -386,7 +404,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate32.errors = vErrors;
+validate33.errors = vErrors;
 return false;
 }
 else {
@@ -442,7 +460,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate32.errors = vErrors;
+validate33.errors = vErrors;
 return false;
 }
 else {
@@ -461,91 +479,58 @@ var valid0 = _errs6 === errors;
 else {
 var valid0 = true;
 }
-}
-}
-}
-else {
-validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate32.errors = vErrors;
-return errors === 0;
-}
-
-export const validateApiKeyAccount = validate36;
-
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.type === undefined) && (missing0 = "type")){
-validate36.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-if(typeof data0 !== "string"){
-validate36.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data0 === "apiKey")){
-validate36.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema8.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-}
-}
-}
-else {
-validate36.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate36.errors = vErrors;
-return errors === 0;
-}
-
-export const validateApiKeyLoginAccountParams = validate37;
-const schema16 = {"title":"ApiKeyLoginAccountParams","type":"object","properties":{"type":{"type":"string","enum":["apiKey"]},"apiKey":{"type":"string"}},"required":["type","apiKey"]};
-
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.type === undefined) && (missing0 = "type")) || ((data.apiKey === undefined) && (missing0 = "apiKey"))){
-validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data0 === "apiKey")){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema16.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
 if(valid0){
-if(data.apiKey !== undefined){
-const _errs3 = errors;
-if(typeof data.apiKey !== "string"){
-validate37.errors = [{instancePath:instancePath+"/apiKey",schemaPath:"#/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.reason !== undefined){
+let data2 = data.reason;
+const _errs11 = errors;
+const _errs12 = errors;
+let valid3 = false;
+const _errs13 = errors;
+if(!(validate32(data2, {instancePath:instancePath+"/reason",parentData:data,parentDataProperty:"reason",rootData}))){
+vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+errors = vErrors.length;
+}
+var _valid2 = _errs13 === errors;
+valid3 = valid3 || _valid2;
+if(!valid3){
+const _errs14 = errors;
+if(data2 !== null){
+const err4 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid2 = _errs14 === errors;
+valid3 = valid3 || _valid2;
+}
+if(!valid3){
+const err5 = {instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate33.errors = vErrors;
 return false;
 }
-var valid0 = _errs3 === errors;
+else {
+errors = _errs12;
+if(vErrors !== null){
+if(_errs12){
+vErrors.length = _errs12;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
@@ -553,17 +538,17 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate37.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
 
-export const validateApiKeyLoginAccountResponse = validate38;
-const schema17 = {"title":"ApiKeyLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["apiKey"]}},"required":["type"]};
+export const validateApiKeyAccount = validate38;
 
 function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -583,7 +568,7 @@ validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties
 return false;
 }
 if(!(data0 === "apiKey")){
-validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema17.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate38.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema8.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 }
@@ -598,25 +583,62 @@ validate38.errors = vErrors;
 return errors === 0;
 }
 
-export const validateAuthMode = validate39;
+export const validateApiKeyLoginAccountParams = validate39;
+const schema17 = {"title":"ApiKeyLoginAccountParams","type":"object","properties":{"type":{"type":"string","enum":["apiKey"]},"apiKey":{"type":"string"}},"required":["type","apiKey"]};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-if(typeof data !== "string"){
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.apiKey === undefined) && (missing0 = "apiKey"))){
+validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
-if(!(((((data === "apikey") || (data === "chatgpt")) || (data === "chatgptAuthTokens")) || (data === "agentIdentity")) || (data === "personalAccessToken"))){
-validate39.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema14.enum},message:"must be equal to one of the allowed values"}];
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate39.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+if(!(data0 === "apiKey")){
+validate39.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema17.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.apiKey !== undefined){
+const _errs3 = errors;
+if(typeof data.apiKey !== "string"){
+validate39.errors = [{instancePath:instancePath+"/apiKey",schemaPath:"#/properties/apiKey/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 validate39.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCancelLoginAccountParams = validate40;
-const schema19 = {"title":"CancelLoginAccountParams","type":"object","properties":{"loginId":{"type":"string","description":"The loginId of a pending login (a UUID)."}},"required":["loginId"]};
+export const validateApiKeyLoginAccountResponse = validate40;
+const schema18 = {"title":"ApiKeyLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["apiKey"]}},"required":["type"]};
 
 function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -624,14 +646,19 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.loginId === undefined) && (missing0 = "loginId")){
+if((data.type === undefined) && (missing0 = "type")){
 validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.loginId !== undefined){
-if(typeof data.loginId !== "string"){
-validate40.errors = [{instancePath:instancePath+"/loginId",schemaPath:"#/properties/loginId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.type !== undefined){
+let data0 = data.type;
+if(typeof data0 !== "string"){
+validate40.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "apiKey")){
+validate40.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema18.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 }
@@ -646,55 +673,57 @@ validate40.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCancelLoginAccountResponse = validate41;
-const schema20 = {"title":"CancelLoginAccountResponse","type":"object","properties":{"status":{"$ref":"#/definitions/CancelLoginAccountStatus"}},"required":["status"]};
-const schema21 = {"title":"CancelLoginAccountStatus","type":"string","enum":["canceled","notFound"]};
-
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data === "canceled") || (data === "notFound"))){
-validate42.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate42.errors = vErrors;
-return errors === 0;
-}
-
+export const validateAuthMode = validate41;
 
 function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.status === undefined) && (missing0 = "status")){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(typeof data !== "string"){
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-else {
-if(data.status !== undefined){
-if(!(validate42(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
-errors = vErrors.length;
-}
-}
-}
-}
-else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+if(!(((((data === "apikey") || (data === "chatgpt")) || (data === "chatgptAuthTokens")) || (data === "agentIdentity")) || (data === "personalAccessToken"))){
+validate41.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema15.enum},message:"must be equal to one of the allowed values"}];
 return false;
-}
 }
 validate41.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCancelLoginAccountStatus = validate44;
+export const validateCancelLoginAccountParams = validate42;
+const schema20 = {"title":"CancelLoginAccountParams","type":"object","properties":{"loginId":{"type":"string","description":"The loginId of a pending login (a UUID)."}},"required":["loginId"]};
+
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.loginId === undefined) && (missing0 = "loginId")){
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.loginId !== undefined){
+if(typeof data.loginId !== "string"){
+validate42.errors = [{instancePath:instancePath+"/loginId",schemaPath:"#/properties/loginId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+}
+else {
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate42.errors = vErrors;
+return errors === 0;
+}
+
+export const validateCancelLoginAccountResponse = validate43;
+const schema21 = {"title":"CancelLoginAccountResponse","type":"object","properties":{"status":{"$ref":"#/definitions/CancelLoginAccountStatus"}},"required":["status"]};
+const schema22 = {"title":"CancelLoginAccountStatus","type":"string","enum":["canceled","notFound"]};
 
 function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -704,23 +733,69 @@ validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{ty
 return false;
 }
 if(!((data === "canceled") || (data === "notFound"))){
-validate44.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema21.enum},message:"must be equal to one of the allowed values"}];
+validate44.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 validate44.errors = vErrors;
 return errors === 0;
 }
 
-export const validateChatgptAccount = validate45;
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.status === undefined) && (missing0 = "status")){
+validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.status !== undefined){
+if(!(validate44(data.status, {instancePath:instancePath+"/status",parentData:data,parentDataProperty:"status",rootData}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+else {
+validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate43.errors = vErrors;
+return errors === 0;
+}
+
+export const validateCancelLoginAccountStatus = validate46;
+
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "canceled") || (data === "notFound"))){
+validate46.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema22.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate46.errors = vErrors;
+return errors === 0;
+}
+
+export const validateChatgptAccount = validate47;
+
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.email === undefined) && (missing0 = "email"))) || ((data.planType === undefined) && (missing0 = "planType"))){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -728,11 +803,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data0 === "chatgpt")){
-validate45.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema9.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema9.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -745,7 +820,7 @@ if(data.email !== undefined){
 let data1 = data.email;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate45.errors = [{instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema9.properties.email.type},message:"must be string,null"}];
+validate47.errors = [{instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema9.properties.email.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -770,91 +845,10 @@ if(data.workspaceName !== undefined){
 let data3 = data.workspaceName;
 const _errs6 = errors;
 if((typeof data3 !== "string") && (data3 !== null)){
-validate45.errors = [{instancePath:instancePath+"/workspaceName",schemaPath:"#/properties/workspaceName/type",keyword:"type",params:{type: schema9.properties.workspaceName.type},message:"must be string,null"}];
+validate47.errors = [{instancePath:instancePath+"/workspaceName",schemaPath:"#/properties/workspaceName/type",keyword:"type",params:{type: schema9.properties.workspaceName.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate45.errors = vErrors;
-return errors === 0;
-}
-
-export const validateChatgptAuthTokensLoginAccountParams = validate47;
-const schema24 = {"title":"ChatgptAuthTokensLoginAccountParams","description":"Experimental: ChatGPT tokens owned by the parent app, kept in memory only. Requires `capabilities.experimentalApi`.","type":"object","properties":{"type":{"type":"string","enum":["chatgptAuthTokens"]},"accessToken":{"type":"string","description":"Access token (JWT) used as the bearer for backend calls."},"chatgptAccountId":{"type":"string","description":"Workspace (account) id."},"chatgptPlanType":{"type":["string","null"],"description":"Plan; when absent it is read from the access token's claims."}},"required":["type","accessToken","chatgptAccountId"]};
-
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.accessToken === undefined) && (missing0 = "accessToken"))) || ((data.chatgptAccountId === undefined) && (missing0 = "chatgptAccountId"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data0 === "chatgptAuthTokens")){
-validate47.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema24.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.accessToken !== undefined){
-const _errs3 = errors;
-if(typeof data.accessToken !== "string"){
-validate47.errors = [{instancePath:instancePath+"/accessToken",schemaPath:"#/properties/accessToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.chatgptAccountId !== undefined){
-const _errs5 = errors;
-if(typeof data.chatgptAccountId !== "string"){
-validate47.errors = [{instancePath:instancePath+"/chatgptAccountId",schemaPath:"#/properties/chatgptAccountId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.chatgptPlanType !== undefined){
-let data3 = data.chatgptPlanType;
-const _errs7 = errors;
-if((typeof data3 !== "string") && (data3 !== null)){
-validate47.errors = [{instancePath:instancePath+"/chatgptPlanType",schemaPath:"#/properties/chatgptPlanType/type",keyword:"type",params:{type: schema24.properties.chatgptPlanType.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs7 === errors;
 }
 else {
 var valid0 = true;
@@ -873,61 +867,8 @@ validate47.errors = vErrors;
 return errors === 0;
 }
 
-export const validateChatgptAuthTokensLoginAccountResponse = validate48;
-const schema25 = {"title":"ChatgptAuthTokensLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["chatgptAuthTokens"]}},"required":["type"]};
-
-function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.type === undefined) && (missing0 = "type")){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-if(typeof data0 !== "string"){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data0 === "chatgptAuthTokens")){
-validate48.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema25.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-}
-}
-}
-else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate48.errors = vErrors;
-return errors === 0;
-}
-
-export const validateChatgptAuthTokensRefreshParams = validate49;
-const schema26 = {"title":"ChatgptAuthTokensRefreshParams","type":"object","properties":{"reason":{"$ref":"#/definitions/ChatgptAuthTokensRefreshReason"},"previousAccountId":{"type":["string","null"],"description":"Workspace the server was using; null when the previous tokens named none."}},"required":["reason","previousAccountId"]};
-const schema27 = {"title":"ChatgptAuthTokensRefreshReason","type":"string","enum":["unauthorized"]};
-
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data === "unauthorized")){
-validate50.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate50.errors = vErrors;
-return errors === 0;
-}
-
+export const validateChatgptAuthTokensLoginAccountParams = validate49;
+const schema25 = {"title":"ChatgptAuthTokensLoginAccountParams","description":"Experimental: ChatGPT tokens owned by the parent app, kept in memory only. Requires `capabilities.experimentalApi`.","type":"object","properties":{"type":{"type":"string","enum":["chatgptAuthTokens"]},"accessToken":{"type":"string","description":"Access token (JWT) used as the bearer for backend calls."},"chatgptAccountId":{"type":"string","description":"Workspace (account) id."},"chatgptPlanType":{"type":["string","null"],"description":"Plan; when absent it is read from the access token's claims."}},"required":["type","accessToken","chatgptAccountId"]};
 
 function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -935,16 +876,21 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.reason === undefined) && (missing0 = "reason")) || ((data.previousAccountId === undefined) && (missing0 = "previousAccountId"))){
+if((((data.type === undefined) && (missing0 = "type")) || ((data.accessToken === undefined) && (missing0 = "accessToken"))) || ((data.chatgptAccountId === undefined) && (missing0 = "chatgptAccountId"))){
 validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.reason !== undefined){
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs1 = errors;
-if(!(validate50(data.reason, {instancePath:instancePath+"/reason",parentData:data,parentDataProperty:"reason",rootData}))){
-vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
-errors = vErrors.length;
+if(typeof data0 !== "string"){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "chatgptAuthTokens")){
+validate49.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema25.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
 }
 var valid0 = _errs1 === errors;
 }
@@ -952,17 +898,43 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.previousAccountId !== undefined){
-let data1 = data.previousAccountId;
-const _errs2 = errors;
-if((typeof data1 !== "string") && (data1 !== null)){
-validate49.errors = [{instancePath:instancePath+"/previousAccountId",schemaPath:"#/properties/previousAccountId/type",keyword:"type",params:{type: schema26.properties.previousAccountId.type},message:"must be string,null"}];
+if(data.accessToken !== undefined){
+const _errs3 = errors;
+if(typeof data.accessToken !== "string"){
+validate49.errors = [{instancePath:instancePath+"/accessToken",schemaPath:"#/properties/accessToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.chatgptAccountId !== undefined){
+const _errs5 = errors;
+if(typeof data.chatgptAccountId !== "string"){
+validate49.errors = [{instancePath:instancePath+"/chatgptAccountId",schemaPath:"#/properties/chatgptAccountId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chatgptPlanType !== undefined){
+let data3 = data.chatgptPlanType;
+const _errs7 = errors;
+if((typeof data3 !== "string") && (data3 !== null)){
+validate49.errors = [{instancePath:instancePath+"/chatgptPlanType",schemaPath:"#/properties/chatgptPlanType/type",keyword:"type",params:{type: schema25.properties.chatgptPlanType.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
 }
 }
 }
@@ -976,7 +948,45 @@ validate49.errors = vErrors;
 return errors === 0;
 }
 
-export const validateChatgptAuthTokensRefreshReason = validate52;
+export const validateChatgptAuthTokensLoginAccountResponse = validate50;
+const schema26 = {"title":"ChatgptAuthTokensLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["chatgptAuthTokens"]}},"required":["type"]};
+
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+if(typeof data0 !== "string"){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "chatgptAuthTokens")){
+validate50.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema26.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+}
+}
+}
+else {
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate50.errors = vErrors;
+return errors === 0;
+}
+
+export const validateChatgptAuthTokensRefreshParams = validate51;
+const schema27 = {"title":"ChatgptAuthTokensRefreshParams","type":"object","properties":{"reason":{"$ref":"#/definitions/ChatgptAuthTokensRefreshReason"},"previousAccountId":{"type":["string","null"],"description":"Workspace the server was using; null when the previous tokens named none."}},"required":["reason","previousAccountId"]};
+const schema28 = {"title":"ChatgptAuthTokensRefreshReason","type":"string","enum":["unauthorized"]};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -986,31 +996,96 @@ validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{ty
 return false;
 }
 if(!(data === "unauthorized")){
-validate52.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema27.enum},message:"must be equal to one of the allowed values"}];
+validate52.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema28.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 validate52.errors = vErrors;
 return errors === 0;
 }
 
-export const validateChatgptAuthTokensRefreshResponse = validate53;
-const schema29 = {"title":"ChatgptAuthTokensRefreshResponse","type":"object","properties":{"accessToken":{"type":"string"},"chatgptAccountId":{"type":"string"},"chatgptPlanType":{"type":["string","null"]}},"required":["accessToken","chatgptAccountId"]};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.reason === undefined) && (missing0 = "reason")) || ((data.previousAccountId === undefined) && (missing0 = "previousAccountId"))){
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.reason !== undefined){
+const _errs1 = errors;
+if(!(validate52(data.reason, {instancePath:instancePath+"/reason",parentData:data,parentDataProperty:"reason",rootData}))){
+vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.previousAccountId !== undefined){
+let data1 = data.previousAccountId;
+const _errs2 = errors;
+if((typeof data1 !== "string") && (data1 !== null)){
+validate51.errors = [{instancePath:instancePath+"/previousAccountId",schemaPath:"#/properties/previousAccountId/type",keyword:"type",params:{type: schema27.properties.previousAccountId.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+
+export const validateChatgptAuthTokensRefreshReason = validate54;
+
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data === "unauthorized")){
+validate54.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema28.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+
+export const validateChatgptAuthTokensRefreshResponse = validate55;
+const schema30 = {"title":"ChatgptAuthTokensRefreshResponse","type":"object","properties":{"accessToken":{"type":"string"},"chatgptAccountId":{"type":"string"},"chatgptPlanType":{"type":["string","null"]}},"required":["accessToken","chatgptAccountId"]};
+
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.accessToken === undefined) && (missing0 = "accessToken")) || ((data.chatgptAccountId === undefined) && (missing0 = "chatgptAccountId"))){
-validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.accessToken !== undefined){
 const _errs1 = errors;
 if(typeof data.accessToken !== "string"){
-validate53.errors = [{instancePath:instancePath+"/accessToken",schemaPath:"#/properties/accessToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate55.errors = [{instancePath:instancePath+"/accessToken",schemaPath:"#/properties/accessToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1022,7 +1097,7 @@ if(valid0){
 if(data.chatgptAccountId !== undefined){
 const _errs3 = errors;
 if(typeof data.chatgptAccountId !== "string"){
-validate53.errors = [{instancePath:instancePath+"/chatgptAccountId",schemaPath:"#/properties/chatgptAccountId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate55.errors = [{instancePath:instancePath+"/chatgptAccountId",schemaPath:"#/properties/chatgptAccountId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1035,129 +1110,13 @@ if(data.chatgptPlanType !== undefined){
 let data2 = data.chatgptPlanType;
 const _errs5 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate53.errors = [{instancePath:instancePath+"/chatgptPlanType",schemaPath:"#/properties/chatgptPlanType/type",keyword:"type",params:{type: schema29.properties.chatgptPlanType.type},message:"must be string,null"}];
+validate55.errors = [{instancePath:instancePath+"/chatgptPlanType",schemaPath:"#/properties/chatgptPlanType/type",keyword:"type",params:{type: schema30.properties.chatgptPlanType.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate53.errors = vErrors;
-return errors === 0;
-}
-
-export const validateChatgptDeviceCodeLoginAccountParams = validate54;
-const schema30 = {"title":"ChatgptDeviceCodeLoginAccountParams","description":"Device-code login; the client shows the verification URL and user code.","type":"object","properties":{"type":{"type":"string","enum":["chatgptDeviceCode"]}},"required":["type"]};
-
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.type === undefined) && (missing0 = "type")){
-validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-if(typeof data0 !== "string"){
-validate54.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data0 === "chatgptDeviceCode")){
-validate54.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema30.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-}
-}
-}
-else {
-validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate54.errors = vErrors;
-return errors === 0;
-}
-
-export const validateChatgptDeviceCodeLoginAccountResponse = validate55;
-const schema31 = {"title":"ChatgptDeviceCodeLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["chatgptDeviceCode"]},"loginId":{"type":"string"},"verificationUrl":{"type":"string","description":"Where the user enters the code."},"userCode":{"type":"string","description":"One-time code the user enters after signing in."}},"required":["type","loginId","verificationUrl","userCode"]};
-
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.type === undefined) && (missing0 = "type")) || ((data.loginId === undefined) && (missing0 = "loginId"))) || ((data.verificationUrl === undefined) && (missing0 = "verificationUrl"))) || ((data.userCode === undefined) && (missing0 = "userCode"))){
-validate55.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.type !== undefined){
-let data0 = data.type;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data0 === "chatgptDeviceCode")){
-validate55.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.loginId !== undefined){
-const _errs3 = errors;
-if(typeof data.loginId !== "string"){
-validate55.errors = [{instancePath:instancePath+"/loginId",schemaPath:"#/properties/loginId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.verificationUrl !== undefined){
-const _errs5 = errors;
-if(typeof data.verificationUrl !== "string"){
-validate55.errors = [{instancePath:instancePath+"/verificationUrl",schemaPath:"#/properties/verificationUrl/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.userCode !== undefined){
-const _errs7 = errors;
-if(typeof data.userCode !== "string"){
-validate55.errors = [{instancePath:instancePath+"/userCode",schemaPath:"#/properties/userCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
 }
 }
 }
@@ -1172,25 +1131,8 @@ validate55.errors = vErrors;
 return errors === 0;
 }
 
-export const validateChatgptLoginAccountParams = validate56;
-const schema32 = {"title":"ChatgptLoginAccountParams","description":"Browser (PKCE) login; the server hosts the localhost callback.","type":"object","properties":{"type":{"type":"string","enum":["chatgpt"]},"codexStreamlinedLogin":{"type":"boolean"},"useHostedLoginSuccessPage":{"type":"boolean"},"appBrand":{"anyOf":[{"$ref":"#/definitions/LoginAppBrand"},{"type":"null"}]}},"required":["type"]};
-const schema33 = {"title":"LoginAppBrand","type":"string","enum":["codex","chatgpt"]};
-
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data === "codex") || (data === "chatgpt"))){
-validate57.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema33.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate57.errors = vErrors;
-return errors === 0;
-}
-
+export const validateChatgptDeviceCodeLoginAccountParams = validate56;
+const schema31 = {"title":"ChatgptDeviceCodeLoginAccountParams","description":"Device-code login; the client shows the verification URL and user code.","type":"object","properties":{"type":{"type":"string","enum":["chatgptDeviceCode"]}},"required":["type"]};
 
 function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1205,13 +1147,146 @@ return false;
 else {
 if(data.type !== undefined){
 let data0 = data.type;
-const _errs1 = errors;
 if(typeof data0 !== "string"){
 validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
+if(!(data0 === "chatgptDeviceCode")){
+validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+}
+}
+}
+else {
+validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate56.errors = vErrors;
+return errors === 0;
+}
+
+export const validateChatgptDeviceCodeLoginAccountResponse = validate57;
+const schema32 = {"title":"ChatgptDeviceCodeLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["chatgptDeviceCode"]},"loginId":{"type":"string"},"verificationUrl":{"type":"string","description":"Where the user enters the code."},"userCode":{"type":"string","description":"One-time code the user enters after signing in."}},"required":["type","loginId","verificationUrl","userCode"]};
+
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.type === undefined) && (missing0 = "type")) || ((data.loginId === undefined) && (missing0 = "loginId"))) || ((data.verificationUrl === undefined) && (missing0 = "verificationUrl"))) || ((data.userCode === undefined) && (missing0 = "userCode"))){
+validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "chatgptDeviceCode")){
+validate57.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema32.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.loginId !== undefined){
+const _errs3 = errors;
+if(typeof data.loginId !== "string"){
+validate57.errors = [{instancePath:instancePath+"/loginId",schemaPath:"#/properties/loginId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.verificationUrl !== undefined){
+const _errs5 = errors;
+if(typeof data.verificationUrl !== "string"){
+validate57.errors = [{instancePath:instancePath+"/verificationUrl",schemaPath:"#/properties/verificationUrl/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.userCode !== undefined){
+const _errs7 = errors;
+if(typeof data.userCode !== "string"){
+validate57.errors = [{instancePath:instancePath+"/userCode",schemaPath:"#/properties/userCode/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+else {
+validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate57.errors = vErrors;
+return errors === 0;
+}
+
+export const validateChatgptLoginAccountParams = validate58;
+const schema33 = {"title":"ChatgptLoginAccountParams","description":"Browser (PKCE) login; the server hosts the localhost callback.","type":"object","properties":{"type":{"type":"string","enum":["chatgpt"]},"codexStreamlinedLogin":{"type":"boolean"},"useHostedLoginSuccessPage":{"type":"boolean"},"appBrand":{"anyOf":[{"$ref":"#/definitions/LoginAppBrand"},{"type":"null"}]}},"required":["type"]};
+const schema34 = {"title":"LoginAppBrand","type":"string","enum":["codex","chatgpt"]};
+
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "codex") || (data === "chatgpt"))){
+validate59.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate59.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate58.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
 if(!(data0 === "chatgpt")){
-validate56.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema32.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate58.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema33.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1223,7 +1298,7 @@ if(valid0){
 if(data.codexStreamlinedLogin !== undefined){
 const _errs3 = errors;
 if(typeof data.codexStreamlinedLogin !== "boolean"){
-validate56.errors = [{instancePath:instancePath+"/codexStreamlinedLogin",schemaPath:"#/properties/codexStreamlinedLogin/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate58.errors = [{instancePath:instancePath+"/codexStreamlinedLogin",schemaPath:"#/properties/codexStreamlinedLogin/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1235,7 +1310,7 @@ if(valid0){
 if(data.useHostedLoginSuccessPage !== undefined){
 const _errs5 = errors;
 if(typeof data.useHostedLoginSuccessPage !== "boolean"){
-validate56.errors = [{instancePath:instancePath+"/useHostedLoginSuccessPage",schemaPath:"#/properties/useHostedLoginSuccessPage/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate58.errors = [{instancePath:instancePath+"/useHostedLoginSuccessPage",schemaPath:"#/properties/useHostedLoginSuccessPage/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -1250,8 +1325,8 @@ const _errs7 = errors;
 const _errs8 = errors;
 let valid1 = false;
 const _errs9 = errors;
-if(!(validate57(data3, {instancePath:instancePath+"/appBrand",parentData:data,parentDataProperty:"appBrand",rootData}))){
-vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+if(!(validate59(data3, {instancePath:instancePath+"/appBrand",parentData:data,parentDataProperty:"appBrand",rootData}))){
+vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs9 === errors;
@@ -1280,7 +1355,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate56.errors = vErrors;
+validate58.errors = vErrors;
 return false;
 }
 else {
@@ -1305,25 +1380,25 @@ var valid0 = true;
 }
 }
 else {
-validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate58.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate56.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
 
-export const validateChatgptLoginAccountResponse = validate59;
-const schema34 = {"title":"ChatgptLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["chatgpt"]},"loginId":{"type":"string","description":"UUID naming this login for account/login/cancel and account/login/completed."},"authUrl":{"type":"string","description":"URL to open in a browser. It carries only the PKCE challenge and the state, never a token."}},"required":["type","loginId","authUrl"]};
+export const validateChatgptLoginAccountResponse = validate61;
+const schema35 = {"title":"ChatgptLoginAccountResponse","type":"object","properties":{"type":{"type":"string","enum":["chatgpt"]},"loginId":{"type":"string","description":"UUID naming this login for account/login/cancel and account/login/completed."},"authUrl":{"type":"string","description":"URL to open in a browser. It carries only the PKCE challenge and the state, never a token."}},"required":["type","loginId","authUrl"]};
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.type === undefined) && (missing0 = "type")) || ((data.loginId === undefined) && (missing0 = "loginId"))) || ((data.authUrl === undefined) && (missing0 = "authUrl"))){
-validate59.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1331,11 +1406,11 @@ if(data.type !== undefined){
 let data0 = data.type;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate61.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data0 === "chatgpt")){
-validate59.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema34.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate61.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema35.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1347,7 +1422,7 @@ if(valid0){
 if(data.loginId !== undefined){
 const _errs3 = errors;
 if(typeof data.loginId !== "string"){
-validate59.errors = [{instancePath:instancePath+"/loginId",schemaPath:"#/properties/loginId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate61.errors = [{instancePath:instancePath+"/loginId",schemaPath:"#/properties/loginId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1359,7 +1434,7 @@ if(valid0){
 if(data.authUrl !== undefined){
 const _errs5 = errors;
 if(typeof data.authUrl !== "string"){
-validate59.errors = [{instancePath:instancePath+"/authUrl",schemaPath:"#/properties/authUrl/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate61.errors = [{instancePath:instancePath+"/authUrl",schemaPath:"#/properties/authUrl/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -1372,32 +1447,32 @@ var valid0 = true;
 }
 }
 else {
-validate59.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate59.errors = vErrors;
+validate61.errors = vErrors;
 return errors === 0;
 }
 
-export const validateClientInfo = validate60;
-const schema35 = {"title":"ClientInfo","type":"object","properties":{"name":{"type":"string","description":"Client name; becomes the first token of the server's user agent."},"title":{"type":["string","null"]},"version":{"type":"string"}},"required":["name","version"]};
+export const validateClientInfo = validate62;
+const schema36 = {"title":"ClientInfo","type":"object","properties":{"name":{"type":"string","description":"Client name; becomes the first token of the server's user agent."},"title":{"type":["string","null"]},"version":{"type":"string"}},"required":["name","version"]};
 
-function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.name === undefined) && (missing0 = "name")) || ((data.version === undefined) && (missing0 = "version"))){
-validate60.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.name !== undefined){
 const _errs1 = errors;
 if(typeof data.name !== "string"){
-validate60.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1410,7 +1485,7 @@ if(data.title !== undefined){
 let data1 = data.title;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate60.errors = [{instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: schema35.properties.title.type},message:"must be string,null"}];
+validate62.errors = [{instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: schema36.properties.title.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1422,7 +1497,7 @@ if(valid0){
 if(data.version !== undefined){
 const _errs5 = errors;
 if(typeof data.version !== "string"){
-validate60.errors = [{instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate62.errors = [{instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -1435,18 +1510,18 @@ var valid0 = true;
 }
 }
 else {
-validate60.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate60.errors = vErrors;
+validate62.errors = vErrors;
 return errors === 0;
 }
 
-export const validateClientNotification = validate61;
-const schema36 = {"title":"ClientNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializedNotification","type":"object","properties":{"method":{"type":"string","enum":["initialized"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["method"]}]};
+export const validateClientNotification = validate63;
+const schema37 = {"title":"ClientNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializedNotification","type":"object","properties":{"method":{"type":"string","enum":["initialized"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["method"]}]};
 
-function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -1459,7 +1534,7 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.method === undefined) && (missing0 = "method")){
-validate61.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate63.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1467,11 +1542,11 @@ if(data.method !== undefined){
 let data0 = data.method;
 const _errs4 = errors;
 if(typeof data0 !== "string"){
-validate61.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate63.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data0 === "initialized")){
-validate61.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema36.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate63.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs4 === errors;
@@ -1484,13 +1559,13 @@ if(data.params !== undefined){
 let data1 = data.params;
 const _errs6 = errors;
 if((!(data1 && typeof data1 == "object" && !Array.isArray(data1))) && (data1 !== null)){
-validate61.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/0/properties/params/type",keyword:"type",params:{type: schema36.oneOf[0].properties.params.type},message:"must be object,null"}];
+validate63.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/0/properties/params/type",keyword:"type",params:{type: schema37.oneOf[0].properties.params.type},message:"must be object,null"}];
 return false;
 }
 if(errors === _errs6){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key0 in data1){
-validate61.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/0/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate63.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/0/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -1505,35 +1580,35 @@ var valid2 = true;
 }
 }
 else {
-validate61.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate63.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate61.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate63.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate61.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate63.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate63.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate61.errors = vErrors;
+validate63.errors = vErrors;
 return errors === 0;
 }
 
-export const validateClientRequest = validate62;
-const schema37 = {"title":"ClientRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializeRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["initialize"]},"params":{"$ref":"#/definitions/InitializeParams"}},"required":["id","method","params"]},{"title":"GetAuthStatusRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["getAuthStatus"]},"params":{"$ref":"#/definitions/GetAuthStatusParams"}},"required":["id","method","params"]},{"title":"Account/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/read"]},"params":{"$ref":"#/definitions/GetAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/startRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/start"]},"params":{"$ref":"#/definitions/LoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/cancelRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/cancel"]},"params":{"$ref":"#/definitions/CancelLoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/logoutRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/logout"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["id","method"]},{"title":"Account/rateLimits/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/rateLimits/read"]},"params":{"anyOf":[{"$ref":"#/definitions/GetAccountRateLimitsParams"},{"type":"null"}]}},"required":["id","method"]}]};
-const schema38 = {"title":"RequestId","description":"A request id: a string or an integer, echoed unchanged in the response.","anyOf":[{"type":"string"},{"type":"integer"}]};
+export const validateClientRequest = validate64;
+const schema38 = {"title":"ClientRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializeRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["initialize"]},"params":{"$ref":"#/definitions/InitializeParams"}},"required":["id","method","params"]},{"title":"GetAuthStatusRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["getAuthStatus"]},"params":{"$ref":"#/definitions/GetAuthStatusParams"}},"required":["id","method","params"]},{"title":"Account/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/read"]},"params":{"$ref":"#/definitions/GetAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/startRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/start"]},"params":{"$ref":"#/definitions/LoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/cancelRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/cancel"]},"params":{"$ref":"#/definitions/CancelLoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/logoutRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/logout"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["id","method"]},{"title":"Account/rateLimits/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/rateLimits/read"]},"params":{"anyOf":[{"$ref":"#/definitions/GetAccountRateLimitsParams"},{"type":"null"}]}},"required":["id","method"]}]};
+const schema39 = {"title":"RequestId","description":"A request id: a string or an integer, echoed unchanged in the response.","anyOf":[{"type":"string"},{"type":"integer"}]};
 
-function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -1575,7 +1650,7 @@ else {
 vErrors.push(err2);
 }
 errors++;
-validate63.errors = vErrors;
+validate65.errors = vErrors;
 return false;
 }
 else {
@@ -1589,14 +1664,14 @@ vErrors = null;
 }
 }
 }
-validate63.errors = vErrors;
+validate65.errors = vErrors;
 return errors === 0;
 }
 
-const schema39 = {"title":"InitializeParams","type":"object","properties":{"clientInfo":{"$ref":"#/definitions/ClientInfo"},"capabilities":{"anyOf":[{"$ref":"#/definitions/InitializeCapabilities"},{"type":"null"}]}},"required":["clientInfo"]};
-const schema40 = {"title":"InitializeCapabilities","description":"Capabilities the client declares. Members not listed here are accepted and ignored.","type":"object","properties":{"experimentalApi":{"type":"boolean","description":"Opt into experimental methods and variants (e.g. `account/login/start` with `chatgptAuthTokens`)."},"optOutNotificationMethods":{"type":["array","null"],"items":{"type":"string"},"description":"Exact notification method names the server should not send on this connection."}}};
+const schema40 = {"title":"InitializeParams","type":"object","properties":{"clientInfo":{"$ref":"#/definitions/ClientInfo"},"capabilities":{"anyOf":[{"$ref":"#/definitions/InitializeCapabilities"},{"type":"null"}]}},"required":["clientInfo"]};
+const schema41 = {"title":"InitializeCapabilities","description":"Capabilities the client declares. Members not listed here are accepted and ignored.","type":"object","properties":{"experimentalApi":{"type":"boolean","description":"Opt into experimental methods and variants (e.g. `account/login/start` with `chatgptAuthTokens`)."},"optOutNotificationMethods":{"type":["array","null"],"items":{"type":"string"},"description":"Exact notification method names the server should not send on this connection."}}};
 
-function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -1604,7 +1679,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.experimentalApi !== undefined){
 const _errs1 = errors;
 if(typeof data.experimentalApi !== "boolean"){
-validate67.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate69.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1617,7 +1692,7 @@ if(data.optOutNotificationMethods !== undefined){
 let data1 = data.optOutNotificationMethods;
 const _errs3 = errors;
 if((!(Array.isArray(data1))) && (data1 !== null)){
-validate67.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema40.properties.optOutNotificationMethods.type},message:"must be array,null"}];
+validate69.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema41.properties.optOutNotificationMethods.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs3){
@@ -1627,7 +1702,7 @@ const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 const _errs5 = errors;
 if(typeof data1[i0] !== "string"){
-validate67.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate69.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs5 === errors;
@@ -1645,30 +1720,30 @@ var valid0 = true;
 }
 }
 else {
-validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate69.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate67.errors = vErrors;
+validate69.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.clientInfo === undefined) && (missing0 = "clientInfo")){
-validate65.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate67.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.clientInfo !== undefined){
 const _errs1 = errors;
-if(!(validate60(data.clientInfo, {instancePath:instancePath+"/clientInfo",parentData:data,parentDataProperty:"clientInfo",rootData}))){
-vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+if(!(validate62(data.clientInfo, {instancePath:instancePath+"/clientInfo",parentData:data,parentDataProperty:"clientInfo",rootData}))){
+vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -1683,8 +1758,8 @@ const _errs2 = errors;
 const _errs3 = errors;
 let valid1 = false;
 const _errs4 = errors;
-if(!(validate67(data1, {instancePath:instancePath+"/capabilities",parentData:data,parentDataProperty:"capabilities",rootData}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate69(data1, {instancePath:instancePath+"/capabilities",parentData:data,parentDataProperty:"capabilities",rootData}))){
+vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
@@ -1713,7 +1788,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate65.errors = vErrors;
+validate67.errors = vErrors;
 return false;
 }
 else {
@@ -1736,17 +1811,17 @@ var valid0 = true;
 }
 }
 else {
-validate65.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate67.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate65.errors = vErrors;
+validate67.errors = vErrors;
 return errors === 0;
 }
 
-const schema41 = {"title":"GetAuthStatusParams","type":"object","properties":{"includeToken":{"type":["boolean","null"],"description":"Return the raw token (only for `apikey`, `chatgpt` and `chatgptAuthTokens`)."},"refreshToken":{"type":["boolean","null"],"description":"Refresh managed ChatGPT tokens first. Ignored for external tokens."}}};
+const schema42 = {"title":"GetAuthStatusParams","type":"object","properties":{"includeToken":{"type":["boolean","null"],"description":"Return the raw token (only for `apikey`, `chatgpt` and `chatgptAuthTokens`)."},"refreshToken":{"type":["boolean","null"],"description":"Refresh managed ChatGPT tokens first. Ignored for external tokens."}}};
 
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -1755,7 +1830,7 @@ if(data.includeToken !== undefined){
 let data0 = data.includeToken;
 const _errs1 = errors;
 if((typeof data0 !== "boolean") && (data0 !== null)){
-validate71.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema41.properties.includeToken.type},message:"must be boolean,null"}];
+validate73.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema42.properties.includeToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1768,7 +1843,7 @@ if(data.refreshToken !== undefined){
 let data1 = data.refreshToken;
 const _errs3 = errors;
 if((typeof data1 !== "boolean") && (data1 !== null)){
-validate71.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema41.properties.refreshToken.type},message:"must be boolean,null"}];
+validate73.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema42.properties.refreshToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1779,99 +1854,99 @@ var valid0 = true;
 }
 }
 else {
-validate71.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate73.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate71.errors = vErrors;
+validate73.errors = vErrors;
 return errors === 0;
 }
 
-const schema42 = {"title":"GetAccountParams","type":"object","properties":{"refreshToken":{"type":"boolean","description":"Refresh managed ChatGPT tokens before answering. Ignored for external tokens (the parent app refreshes those)."}}};
+const schema43 = {"title":"GetAccountParams","type":"object","properties":{"refreshToken":{"type":"boolean","description":"Refresh managed ChatGPT tokens before answering. Ignored for external tokens (the parent app refreshes those)."}}};
 
-function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.refreshToken !== undefined){
 if(typeof data.refreshToken !== "boolean"){
-validate74.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate76.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 }
 }
 else {
-validate74.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate76.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate74.errors = vErrors;
+validate76.errors = vErrors;
 return errors === 0;
 }
 
-const schema43 = {"title":"LoginAccountParams","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountParams"},{"$ref":"#/definitions/ChatgptLoginAccountParams"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountParams"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountParams"}]};
+const schema44 = {"title":"LoginAccountParams","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountParams"},{"$ref":"#/definitions/ChatgptLoginAccountParams"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountParams"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountParams"}]};
 
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.type === undefined) && (missing0 = "type")){
-validate77.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate79.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const tag0 = data.type;
 if(typeof tag0 == "string"){
 if(tag0 === "apiKey"){
-if(!(validate37(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
 errors = vErrors.length;
 }
 }
 else if(tag0 === "chatgpt"){
+if(!(validate58(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "chatgptDeviceCode"){
 if(!(validate56(data, {instancePath,parentData,parentDataProperty,rootData}))){
 vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
 errors = vErrors.length;
 }
 }
-else if(tag0 === "chatgptDeviceCode"){
-if(!(validate54(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
-errors = vErrors.length;
-}
-}
 else if(tag0 === "chatgptAuthTokens"){
-if(!(validate47(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if(!(validate49(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 else {
-validate77.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+validate79.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate77.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+validate79.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
 return false;
 }
 }
 }
 else {
-validate77.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate79.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate77.errors = vErrors;
+validate79.errors = vErrors;
 return errors === 0;
 }
 
-const schema44 = {"title":"GetAccountRateLimitsParams","description":"Usage-read hints Codex 0.169.0 clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.","type":"object","properties":{"excludeResetCreditDetails":{"type":"boolean"},"supportsLunaReserve":{"type":"boolean"}}};
+const schema45 = {"title":"GetAccountRateLimitsParams","description":"Usage-read hints Codex 0.169.0 clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.","type":"object","properties":{"excludeResetCreditDetails":{"type":"boolean"},"supportsLunaReserve":{"type":"boolean"}}};
 
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -1879,7 +1954,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.excludeResetCreditDetails !== undefined){
 const _errs1 = errors;
 if(typeof data.excludeResetCreditDetails !== "boolean"){
-validate87.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate89.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1891,7 +1966,7 @@ if(valid0){
 if(data.supportsLunaReserve !== undefined){
 const _errs3 = errors;
 if(typeof data.supportsLunaReserve !== "boolean"){
-validate87.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate89.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1902,16 +1977,16 @@ var valid0 = true;
 }
 }
 else {
-validate87.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate87.errors = vErrors;
+validate89.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -1924,14 +1999,14 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))) || ((data.params === undefined) && (missing0 = "params"))){
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs4 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs4 === errors;
@@ -1944,11 +2019,11 @@ if(data.method !== undefined){
 let data1 = data.method;
 const _errs5 = errors;
 if(typeof data1 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data1 === "initialize")){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs5 === errors;
@@ -1959,8 +2034,8 @@ var valid2 = true;
 if(valid2){
 if(data.params !== undefined){
 const _errs7 = errors;
-if(!(validate65(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+if(!(validate67(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs7 === errors;
@@ -1973,7 +2048,7 @@ var valid2 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -1984,14 +2059,14 @@ if(errors === _errs8){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((((data.id === undefined) && (missing1 = "id")) || ((data.method === undefined) && (missing1 = "method"))) || ((data.params === undefined) && (missing1 = "params"))){
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs10 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs10 === errors;
@@ -2004,11 +2079,11 @@ if(data.method !== undefined){
 let data4 = data.method;
 const _errs11 = errors;
 if(typeof data4 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data4 === "getAuthStatus")){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid4 = _errs11 === errors;
@@ -2019,8 +2094,8 @@ var valid4 = true;
 if(valid4){
 if(data.params !== undefined){
 const _errs13 = errors;
-if(!(validate71(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+if(!(validate73(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs13 === errors;
@@ -2033,7 +2108,7 @@ var valid4 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2044,14 +2119,14 @@ if(errors === _errs14){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((((data.id === undefined) && (missing2 = "id")) || ((data.method === undefined) && (missing2 = "method"))) || ((data.params === undefined) && (missing2 = "params"))){
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs16 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid6 = _errs16 === errors;
@@ -2064,11 +2139,11 @@ if(data.method !== undefined){
 let data7 = data.method;
 const _errs17 = errors;
 if(typeof data7 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/2/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/2/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data7 === "account/read")){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/2/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[2].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/2/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[2].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid6 = _errs17 === errors;
@@ -2079,8 +2154,8 @@ var valid6 = true;
 if(valid6){
 if(data.params !== undefined){
 const _errs19 = errors;
-if(!(validate74(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
+if(!(validate76(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate76.errors : vErrors.concat(validate76.errors);
 errors = vErrors.length;
 }
 var valid6 = _errs19 === errors;
@@ -2093,7 +2168,7 @@ var valid6 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2104,14 +2179,14 @@ if(errors === _errs20){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing3;
 if((((data.id === undefined) && (missing3 = "id")) || ((data.method === undefined) && (missing3 = "method"))) || ((data.params === undefined) && (missing3 = "params"))){
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/3/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs22 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid8 = _errs22 === errors;
@@ -2124,11 +2199,11 @@ if(data.method !== undefined){
 let data10 = data.method;
 const _errs23 = errors;
 if(typeof data10 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/3/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/3/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data10 === "account/login/start")){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/3/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[3].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/3/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[3].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid8 = _errs23 === errors;
@@ -2139,8 +2214,8 @@ var valid8 = true;
 if(valid8){
 if(data.params !== undefined){
 const _errs25 = errors;
-if(!(validate77(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
+if(!(validate79(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
 errors = vErrors.length;
 }
 var valid8 = _errs25 === errors;
@@ -2153,7 +2228,7 @@ var valid8 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2164,14 +2239,14 @@ if(errors === _errs26){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing4;
 if((((data.id === undefined) && (missing4 = "id")) || ((data.method === undefined) && (missing4 = "method"))) || ((data.params === undefined) && (missing4 = "params"))){
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/4/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs28 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid10 = _errs28 === errors;
@@ -2184,11 +2259,11 @@ if(data.method !== undefined){
 let data13 = data.method;
 const _errs29 = errors;
 if(typeof data13 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/4/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/4/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data13 === "account/login/cancel")){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/4/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[4].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/4/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[4].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid10 = _errs29 === errors;
@@ -2199,8 +2274,8 @@ var valid10 = true;
 if(valid10){
 if(data.params !== undefined){
 const _errs31 = errors;
-if(!(validate40(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
+if(!(validate42(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 var valid10 = _errs31 === errors;
@@ -2213,7 +2288,7 @@ var valid10 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2224,14 +2299,14 @@ if(errors === _errs32){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing5;
 if(((data.id === undefined) && (missing5 = "id")) || ((data.method === undefined) && (missing5 = "method"))){
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/5/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs34 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid12 = _errs34 === errors;
@@ -2244,11 +2319,11 @@ if(data.method !== undefined){
 let data16 = data.method;
 const _errs35 = errors;
 if(typeof data16 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/5/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/5/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data16 === "account/logout")){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/5/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[5].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/5/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[5].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid12 = _errs35 === errors;
@@ -2261,13 +2336,13 @@ if(data.params !== undefined){
 let data17 = data.params;
 const _errs37 = errors;
 if((!(data17 && typeof data17 == "object" && !Array.isArray(data17))) && (data17 !== null)){
-validate62.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/5/properties/params/type",keyword:"type",params:{type: schema37.oneOf[5].properties.params.type},message:"must be object,null"}];
+validate64.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/5/properties/params/type",keyword:"type",params:{type: schema38.oneOf[5].properties.params.type},message:"must be object,null"}];
 return false;
 }
 if(errors === _errs37){
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 for(const key0 in data17){
-validate62.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/5/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
+validate64.errors = [{instancePath:instancePath+"/params",schemaPath:"#/oneOf/5/properties/params/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
 }
@@ -2283,7 +2358,7 @@ var valid12 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2294,14 +2369,14 @@ if(errors === _errs40){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing6;
 if(((data.id === undefined) && (missing6 = "id")) || ((data.method === undefined) && (missing6 = "method"))){
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/6/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs42 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid14 = _errs42 === errors;
@@ -2314,11 +2389,11 @@ if(data.method !== undefined){
 let data19 = data.method;
 const _errs43 = errors;
 if(typeof data19 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/6/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/6/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data19 === "account/rateLimits/read")){
-validate62.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/6/properties/method/enum",keyword:"enum",params:{allowedValues: schema37.oneOf[6].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/6/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[6].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid14 = _errs43 === errors;
@@ -2333,8 +2408,8 @@ const _errs45 = errors;
 const _errs46 = errors;
 let valid15 = false;
 const _errs47 = errors;
-if(!(validate87(data20, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
+if(!(validate89(data20, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs47 === errors;
@@ -2363,7 +2438,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate62.errors = vErrors;
+validate64.errors = vErrors;
 return false;
 }
 else {
@@ -2387,48 +2462,48 @@ var valid14 = true;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/6/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate64.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate64.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate64.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate62.errors = vErrors;
+validate64.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCreditsSnapshot = validate89;
-const schema45 = {"title":"CreditsSnapshot","type":"object","properties":{"hasCredits":{"type":"boolean"},"unlimited":{"type":"boolean"},"balance":{"type":["string","null"]}},"required":["hasCredits","unlimited"]};
+export const validateCreditsSnapshot = validate91;
+const schema46 = {"title":"CreditsSnapshot","type":"object","properties":{"hasCredits":{"type":"boolean"},"unlimited":{"type":"boolean"},"balance":{"type":["string","null"]}},"required":["hasCredits","unlimited"]};
 
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.hasCredits === undefined) && (missing0 = "hasCredits")) || ((data.unlimited === undefined) && (missing0 = "unlimited"))){
-validate89.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.hasCredits !== undefined){
 const _errs1 = errors;
 if(typeof data.hasCredits !== "boolean"){
-validate89.errors = [{instancePath:instancePath+"/hasCredits",schemaPath:"#/properties/hasCredits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate91.errors = [{instancePath:instancePath+"/hasCredits",schemaPath:"#/properties/hasCredits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2440,7 +2515,7 @@ if(valid0){
 if(data.unlimited !== undefined){
 const _errs3 = errors;
 if(typeof data.unlimited !== "boolean"){
-validate89.errors = [{instancePath:instancePath+"/unlimited",schemaPath:"#/properties/unlimited/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate91.errors = [{instancePath:instancePath+"/unlimited",schemaPath:"#/properties/unlimited/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2453,7 +2528,7 @@ if(data.balance !== undefined){
 let data2 = data.balance;
 const _errs5 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate89.errors = [{instancePath:instancePath+"/balance",schemaPath:"#/properties/balance/type",keyword:"type",params:{type: schema45.properties.balance.type},message:"must be string,null"}];
+validate91.errors = [{instancePath:instancePath+"/balance",schemaPath:"#/properties/balance/type",keyword:"type",params:{type: schema46.properties.balance.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -2462,46 +2537,6 @@ else {
 var valid0 = true;
 }
 }
-}
-}
-}
-else {
-validate89.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate89.errors = vErrors;
-return errors === 0;
-}
-
-export const validateDesktopOnboardingEntrypoint = validate90;
-
-function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate90.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data === "life_sciences")){
-validate90.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema12.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate90.errors = vErrors;
-return errors === 0;
-}
-
-export const validateGetAccountParams = validate91;
-
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.refreshToken !== undefined){
-if(typeof data.refreshToken !== "boolean"){
-validate91.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
 }
 }
 }
@@ -2514,9 +2549,49 @@ validate91.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountRateLimitsParams = validate92;
+export const validateDesktopOnboardingEntrypoint = validate92;
 
 function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data === "life_sciences")){
+validate92.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema12.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate92.errors = vErrors;
+return errors === 0;
+}
+
+export const validateGetAccountParams = validate93;
+
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.refreshToken !== undefined){
+if(typeof data.refreshToken !== "boolean"){
+validate93.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+}
+}
+else {
+validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate93.errors = vErrors;
+return errors === 0;
+}
+
+export const validateGetAccountRateLimitsParams = validate94;
+
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -2524,7 +2599,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.excludeResetCreditDetails !== undefined){
 const _errs1 = errors;
 if(typeof data.excludeResetCreditDetails !== "boolean"){
-validate92.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate94.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2536,7 +2611,7 @@ if(valid0){
 if(data.supportsLunaReserve !== undefined){
 const _errs3 = errors;
 if(typeof data.supportsLunaReserve !== "boolean"){
-validate92.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate94.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2547,27 +2622,27 @@ var valid0 = true;
 }
 }
 else {
-validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate92.errors = vErrors;
+validate94.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountRateLimitsResponse = validate93;
-const schema49 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"$ref":"#/definitions/RateLimitSnapshot","description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
-const schema50 = {"title":"RateLimitSnapshot","type":"object","properties":{"limitId":{"type":["string","null"]},"limitName":{"type":["string","null"]},"primary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"secondary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"credits":{"anyOf":[{"$ref":"#/definitions/CreditsSnapshot"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"rateLimitReachedType":{"anyOf":[{"$ref":"#/definitions/RateLimitReachedType"},{"type":"null"}]}}};
-const schema51 = {"title":"RateLimitWindow","type":"object","properties":{"usedPercent":{"type":"integer","description":"Percent of the window used, 0-100."},"windowDurationMins":{"type":["integer","null"]},"resetsAt":{"type":["integer","null"],"description":"Unix seconds."}},"required":["usedPercent"]};
+export const validateGetAccountRateLimitsResponse = validate95;
+const schema50 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"allOf":[{"$ref":"#/definitions/RateLimitSnapshot"}],"description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
+const schema51 = {"title":"RateLimitSnapshot","type":"object","properties":{"limitId":{"type":["string","null"]},"limitName":{"type":["string","null"]},"primary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"secondary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"credits":{"anyOf":[{"$ref":"#/definitions/CreditsSnapshot"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"rateLimitReachedType":{"anyOf":[{"$ref":"#/definitions/RateLimitReachedType"},{"type":"null"}]}}};
+const schema52 = {"title":"RateLimitWindow","type":"object","properties":{"usedPercent":{"type":"integer","description":"Percent of the window used, 0-100."},"windowDurationMins":{"type":["integer","null"]},"resetsAt":{"type":["integer","null"],"description":"Unix seconds."}},"required":["usedPercent"]};
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
-validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2575,7 +2650,7 @@ if(data.usedPercent !== undefined){
 let data0 = data.usedPercent;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate95.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate97.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2588,7 +2663,7 @@ if(data.windowDurationMins !== undefined){
 let data1 = data.windowDurationMins;
 const _errs3 = errors;
 if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
-validate95.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema51.properties.windowDurationMins.type},message:"must be integer,null"}];
+validate97.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema52.properties.windowDurationMins.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2601,7 +2676,7 @@ if(data.resetsAt !== undefined){
 let data2 = data.resetsAt;
 const _errs5 = errors;
 if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
-validate95.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema51.properties.resetsAt.type},message:"must be integer,null"}];
+validate97.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema52.properties.resetsAt.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -2614,33 +2689,33 @@ var valid0 = true;
 }
 }
 else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate95.errors = vErrors;
+validate97.errors = vErrors;
 return errors === 0;
 }
 
-const schema52 = {"title":"RateLimitReachedType","type":"string","enum":["rate_limit_reached","workspace_owner_credits_depleted","workspace_member_credits_depleted","workspace_owner_usage_limit_reached","workspace_member_usage_limit_reached"]};
+const schema53 = {"title":"RateLimitReachedType","type":"string","enum":["rate_limit_reached","workspace_owner_credits_depleted","workspace_member_credits_depleted","workspace_owner_usage_limit_reached","workspace_member_usage_limit_reached"]};
 
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate100.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
-validate100.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"}];
+validate102.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate100.errors = vErrors;
+validate102.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -2649,7 +2724,7 @@ if(data.limitId !== undefined){
 let data0 = data.limitId;
 const _errs1 = errors;
 if((typeof data0 !== "string") && (data0 !== null)){
-validate94.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema50.properties.limitId.type},message:"must be string,null"}];
+validate96.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema51.properties.limitId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2662,7 +2737,7 @@ if(data.limitName !== undefined){
 let data1 = data.limitName;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate94.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema50.properties.limitName.type},message:"must be string,null"}];
+validate96.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema51.properties.limitName.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2677,8 +2752,8 @@ const _errs5 = errors;
 const _errs6 = errors;
 let valid1 = false;
 const _errs7 = errors;
-if(!(validate95(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate97(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -2707,7 +2782,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate94.errors = vErrors;
+validate96.errors = vErrors;
 return false;
 }
 else {
@@ -2733,8 +2808,8 @@ const _errs10 = errors;
 const _errs11 = errors;
 let valid2 = false;
 const _errs12 = errors;
-if(!(validate95(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate97(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs12 === errors;
@@ -2763,7 +2838,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate94.errors = vErrors;
+validate96.errors = vErrors;
 return false;
 }
 else {
@@ -2789,8 +2864,8 @@ const _errs15 = errors;
 const _errs16 = errors;
 let valid3 = false;
 const _errs17 = errors;
-if(!(validate89(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
-vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
+if(!(validate91(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
+vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
 errors = vErrors.length;
 }
 var _valid2 = _errs17 === errors;
@@ -2819,7 +2894,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate94.errors = vErrors;
+validate96.errors = vErrors;
 return false;
 }
 else {
@@ -2875,7 +2950,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate94.errors = vErrors;
+validate96.errors = vErrors;
 return false;
 }
 else {
@@ -2901,8 +2976,8 @@ const _errs25 = errors;
 const _errs26 = errors;
 let valid5 = false;
 const _errs27 = errors;
-if(!(validate100(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
-vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+if(!(validate102(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
+vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
 errors = vErrors.length;
 }
 var _valid4 = _errs27 === errors;
@@ -2931,7 +3006,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate94.errors = vErrors;
+validate96.errors = vErrors;
 return false;
 }
 else {
@@ -2958,30 +3033,30 @@ var valid0 = true;
 }
 }
 else {
-validate94.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate96.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate94.errors = vErrors;
+validate96.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.rateLimits === undefined) && (missing0 = "rateLimits")){
-validate93.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.rateLimits !== undefined){
 const _errs1 = errors;
-if(!(validate94(data.rateLimits, {instancePath:instancePath+"/rateLimits",parentData:data,parentDataProperty:"rateLimits",rootData}))){
-vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+if(!(validate96(data.rateLimits, {instancePath:instancePath+"/rateLimits",parentData:data,parentDataProperty:"rateLimits",rootData}))){
+vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -2992,27 +3067,27 @@ var valid0 = true;
 if(valid0){
 if(data.rateLimitsByLimitId !== undefined){
 let data1 = data.rateLimitsByLimitId;
-const _errs2 = errors;
+const _errs3 = errors;
 if((!(data1 && typeof data1 == "object" && !Array.isArray(data1))) && (data1 !== null)){
-validate93.errors = [{instancePath:instancePath+"/rateLimitsByLimitId",schemaPath:"#/properties/rateLimitsByLimitId/type",keyword:"type",params:{type: schema49.properties.rateLimitsByLimitId.type},message:"must be object,null"}];
+validate95.errors = [{instancePath:instancePath+"/rateLimitsByLimitId",schemaPath:"#/properties/rateLimitsByLimitId/type",keyword:"type",params:{type: schema50.properties.rateLimitsByLimitId.type},message:"must be object,null"}];
 return false;
 }
-if(errors === _errs2){
+if(errors === _errs3){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key0 in data1){
-const _errs5 = errors;
-if(!(validate94(data1[key0], {instancePath:instancePath+"/rateLimitsByLimitId/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
-vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+const _errs6 = errors;
+if(!(validate96(data1[key0], {instancePath:instancePath+"/rateLimitsByLimitId/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
+vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
 errors = vErrors.length;
 }
-var valid1 = _errs5 === errors;
-if(!valid1){
+var valid2 = _errs6 === errors;
+if(!valid2){
 break;
 }
 }
 }
 }
-var valid0 = _errs2 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
@@ -3021,25 +3096,25 @@ var valid0 = true;
 }
 }
 else {
-validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate93.errors = vErrors;
+validate95.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountResponse = validate104;
-const schema53 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent for wire compatibility with Codex 0.169.0."}},"required":["account","requiresOpenaiAuth"]};
+export const validateGetAccountResponse = validate106;
+const schema54 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent for wire compatibility with Codex 0.169.0."}},"required":["account","requiresOpenaiAuth"]};
 
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.account === undefined) && (missing0 = "account")) || ((data.requiresOpenaiAuth === undefined) && (missing0 = "requiresOpenaiAuth"))){
-validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3079,7 +3154,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate104.errors = vErrors;
+validate106.errors = vErrors;
 return false;
 }
 else {
@@ -3103,7 +3178,7 @@ if(data.userId !== undefined){
 let data1 = data.userId;
 const _errs6 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate104.errors = [{instancePath:instancePath+"/userId",schemaPath:"#/properties/userId/type",keyword:"type",params:{type: schema53.properties.userId.type},message:"must be string,null"}];
+validate106.errors = [{instancePath:instancePath+"/userId",schemaPath:"#/properties/userId/type",keyword:"type",params:{type: schema54.properties.userId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3115,7 +3190,7 @@ if(valid0){
 if(data.requiresOpenaiAuth !== undefined){
 const _errs8 = errors;
 if(typeof data.requiresOpenaiAuth !== "boolean"){
-validate104.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate106.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3127,7 +3202,7 @@ if(valid0){
 if(data.workspaceRouting !== undefined){
 const _errs10 = errors;
 if(data.workspaceRouting !== null){
-validate104.errors = [{instancePath:instancePath+"/workspaceRouting",schemaPath:"#/properties/workspaceRouting/type",keyword:"type",params:{type: "null"},message:"must be null"}];
+validate106.errors = [{instancePath:instancePath+"/workspaceRouting",schemaPath:"#/properties/workspaceRouting/type",keyword:"type",params:{type: "null"},message:"must be null"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -3141,17 +3216,17 @@ var valid0 = true;
 }
 }
 else {
-validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate104.errors = vErrors;
+validate106.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAuthStatusParams = validate106;
+export const validateGetAuthStatusParams = validate108;
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -3160,7 +3235,7 @@ if(data.includeToken !== undefined){
 let data0 = data.includeToken;
 const _errs1 = errors;
 if((typeof data0 !== "boolean") && (data0 !== null)){
-validate106.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema41.properties.includeToken.type},message:"must be boolean,null"}];
+validate108.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema42.properties.includeToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3173,7 +3248,7 @@ if(data.refreshToken !== undefined){
 let data1 = data.refreshToken;
 const _errs3 = errors;
 if((typeof data1 !== "boolean") && (data1 !== null)){
-validate106.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema41.properties.refreshToken.type},message:"must be boolean,null"}];
+validate108.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema42.properties.refreshToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3184,25 +3259,25 @@ var valid0 = true;
 }
 }
 else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate106.errors = vErrors;
+validate108.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAuthStatusResponse = validate107;
-const schema55 = {"title":"GetAuthStatusResponse","type":"object","properties":{"authMethod":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"authToken":{"type":["string","null"],"description":"Always null for `personalAccessToken` and `agentIdentity`, and unless `includeToken` was true."},"requiresOpenaiAuth":{"type":["boolean","null"]}},"required":["authMethod","authToken","requiresOpenaiAuth"]};
+export const validateGetAuthStatusResponse = validate109;
+const schema56 = {"title":"GetAuthStatusResponse","type":"object","properties":{"authMethod":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"authToken":{"type":["string","null"],"description":"Always null for `personalAccessToken` and `agentIdentity`, and unless `includeToken` was true."},"requiresOpenaiAuth":{"type":["boolean","null"]}},"required":["authMethod","authToken","requiresOpenaiAuth"]};
 
-function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.authMethod === undefined) && (missing0 = "authMethod")) || ((data.authToken === undefined) && (missing0 = "authToken"))) || ((data.requiresOpenaiAuth === undefined) && (missing0 = "requiresOpenaiAuth"))){
-validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3212,8 +3287,8 @@ const _errs1 = errors;
 const _errs2 = errors;
 let valid1 = false;
 const _errs3 = errors;
-if(!(validate33(data0, {instancePath:instancePath+"/authMethod",parentData:data,parentDataProperty:"authMethod",rootData}))){
-vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+if(!(validate34(data0, {instancePath:instancePath+"/authMethod",parentData:data,parentDataProperty:"authMethod",rootData}))){
+vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
@@ -3242,7 +3317,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate107.errors = vErrors;
+validate109.errors = vErrors;
 return false;
 }
 else {
@@ -3266,7 +3341,7 @@ if(data.authToken !== undefined){
 let data1 = data.authToken;
 const _errs6 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate107.errors = [{instancePath:instancePath+"/authToken",schemaPath:"#/properties/authToken/type",keyword:"type",params:{type: schema55.properties.authToken.type},message:"must be string,null"}];
+validate109.errors = [{instancePath:instancePath+"/authToken",schemaPath:"#/properties/authToken/type",keyword:"type",params:{type: schema56.properties.authToken.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3279,7 +3354,7 @@ if(data.requiresOpenaiAuth !== undefined){
 let data2 = data.requiresOpenaiAuth;
 const _errs8 = errors;
 if((typeof data2 !== "boolean") && (data2 !== null)){
-validate107.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: schema55.properties.requiresOpenaiAuth.type},message:"must be boolean,null"}];
+validate109.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: schema56.properties.requiresOpenaiAuth.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3292,17 +3367,17 @@ var valid0 = true;
 }
 }
 else {
-validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate107.errors = vErrors;
+validate109.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeCapabilities = validate109;
+export const validateInitializeCapabilities = validate111;
 
-function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -3310,7 +3385,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.experimentalApi !== undefined){
 const _errs1 = errors;
 if(typeof data.experimentalApi !== "boolean"){
-validate109.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate111.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3323,7 +3398,7 @@ if(data.optOutNotificationMethods !== undefined){
 let data1 = data.optOutNotificationMethods;
 const _errs3 = errors;
 if((!(Array.isArray(data1))) && (data1 !== null)){
-validate109.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema40.properties.optOutNotificationMethods.type},message:"must be array,null"}];
+validate111.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema41.properties.optOutNotificationMethods.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs3){
@@ -3333,7 +3408,7 @@ const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 const _errs5 = errors;
 if(typeof data1[i0] !== "string"){
-validate109.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate111.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs5 === errors;
@@ -3351,31 +3426,31 @@ var valid0 = true;
 }
 }
 else {
-validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate111.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate109.errors = vErrors;
+validate111.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeParams = validate110;
+export const validateInitializeParams = validate112;
 
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.clientInfo === undefined) && (missing0 = "clientInfo")){
-validate110.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.clientInfo !== undefined){
 const _errs1 = errors;
-if(!(validate60(data.clientInfo, {instancePath:instancePath+"/clientInfo",parentData:data,parentDataProperty:"clientInfo",rootData}))){
-vErrors = vErrors === null ? validate60.errors : vErrors.concat(validate60.errors);
+if(!(validate62(data.clientInfo, {instancePath:instancePath+"/clientInfo",parentData:data,parentDataProperty:"clientInfo",rootData}))){
+vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -3390,8 +3465,8 @@ const _errs2 = errors;
 const _errs3 = errors;
 let valid1 = false;
 const _errs4 = errors;
-if(!(validate67(data1, {instancePath:instancePath+"/capabilities",parentData:data,parentDataProperty:"capabilities",rootData}))){
-vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+if(!(validate69(data1, {instancePath:instancePath+"/capabilities",parentData:data,parentDataProperty:"capabilities",rootData}))){
+vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
@@ -3420,7 +3495,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate110.errors = vErrors;
+validate112.errors = vErrors;
 return false;
 }
 else {
@@ -3443,32 +3518,32 @@ var valid0 = true;
 }
 }
 else {
-validate110.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate110.errors = vErrors;
+validate112.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeResponse = validate113;
-const schema58 = {"title":"InitializeResponse","type":"object","properties":{"userAgent":{"type":"string"},"codexHome":{"type":"string","description":"Absolute path of the server's CODEX_HOME."},"platformFamily":{"type":"string","description":"`unix` or `windows`."},"platformOs":{"type":"string","description":"`linux`, `macos` or `windows`."}},"required":["userAgent","codexHome","platformFamily","platformOs"]};
+export const validateInitializeResponse = validate115;
+const schema59 = {"title":"InitializeResponse","type":"object","properties":{"userAgent":{"type":"string"},"codexHome":{"type":"string","description":"Absolute path of the server's CODEX_HOME."},"platformFamily":{"type":"string","description":"`unix` or `windows`."},"platformOs":{"type":"string","description":"`linux`, `macos` or `windows`."}},"required":["userAgent","codexHome","platformFamily","platformOs"]};
 
-function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.userAgent === undefined) && (missing0 = "userAgent")) || ((data.codexHome === undefined) && (missing0 = "codexHome"))) || ((data.platformFamily === undefined) && (missing0 = "platformFamily"))) || ((data.platformOs === undefined) && (missing0 = "platformOs"))){
-validate113.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.userAgent !== undefined){
 const _errs1 = errors;
 if(typeof data.userAgent !== "string"){
-validate113.errors = [{instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3480,7 +3555,7 @@ if(valid0){
 if(data.codexHome !== undefined){
 const _errs3 = errors;
 if(typeof data.codexHome !== "string"){
-validate113.errors = [{instancePath:instancePath+"/codexHome",schemaPath:"#/properties/codexHome/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/codexHome",schemaPath:"#/properties/codexHome/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3492,7 +3567,7 @@ if(valid0){
 if(data.platformFamily !== undefined){
 const _errs5 = errors;
 if(typeof data.platformFamily !== "string"){
-validate113.errors = [{instancePath:instancePath+"/platformFamily",schemaPath:"#/properties/platformFamily/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/platformFamily",schemaPath:"#/properties/platformFamily/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3504,7 +3579,7 @@ if(valid0){
 if(data.platformOs !== undefined){
 const _errs7 = errors;
 if(typeof data.platformOs !== "string"){
-validate113.errors = [{instancePath:instancePath+"/platformOs",schemaPath:"#/properties/platformOs/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate115.errors = [{instancePath:instancePath+"/platformOs",schemaPath:"#/properties/platformOs/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3518,113 +3593,17 @@ var valid0 = true;
 }
 }
 else {
-validate113.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate113.errors = vErrors;
+validate115.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCError = validate114;
-const schema59 = {"title":"JSONRPCError","description":"A response to a request that failed.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"error":{"$ref":"#/definitions/JSONRPCErrorError"}},"required":["id","error"]};
-const schema60 = {"title":"JSONRPCErrorError","description":"The error member of an error response.","type":"object","properties":{"code":{"type":"integer"},"message":{"type":"string"},"data":{}},"required":["code","message"]};
-
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
-validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.code !== undefined){
-let data0 = data.code;
-const _errs1 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate116.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.message !== undefined){
-const _errs3 = errors;
-if(typeof data.message !== "string"){
-validate116.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate116.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.id === undefined) && (missing0 = "id")) || ((data.error === undefined) && (missing0 = "error"))){
-validate114.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-const _errs1 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.error !== undefined){
-const _errs2 = errors;
-if(!(validate116(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData}))){
-vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate114.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate114.errors = vErrors;
-return errors === 0;
-}
-
-export const validateJSONRPCErrorError = validate118;
+export const validateJSONRPCError = validate116;
+const schema60 = {"title":"JSONRPCError","description":"A response to a request that failed.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"error":{"$ref":"#/definitions/JSONRPCErrorError"}},"required":["id","error"]};
+const schema61 = {"title":"JSONRPCErrorError","description":"The error member of an error response.","type":"object","properties":{"code":{"type":"integer"},"message":{"type":"string"},"data":{}},"required":["code","message"]};
 
 function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3673,25 +3652,22 @@ validate118.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCMessage = validate119;
-const schema62 = {"title":"JSONRPCMessage","description":"Any message that may appear on a line of the stream.","anyOf":[{"$ref":"#/definitions/JSONRPCRequest"},{"$ref":"#/definitions/JSONRPCNotification"},{"$ref":"#/definitions/JSONRPCResponse"},{"$ref":"#/definitions/JSONRPCError"}]};
-const schema63 = {"title":"JSONRPCRequest","description":"A request that expects exactly one response.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string"},"params":{}},"required":["id","method"]};
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))){
-validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.id === undefined) && (missing0 = "id")) || ((data.error === undefined) && (missing0 = "error"))){
+validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -3700,13 +3676,62 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.method !== undefined){
+if(data.error !== undefined){
 const _errs2 = errors;
-if(typeof data.method !== "string"){
-validate120.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(!(validate118(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData}))){
+vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
+errors = vErrors.length;
 }
 var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate116.errors = vErrors;
+return errors === 0;
+}
+
+export const validateJSONRPCErrorError = validate120;
+
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
+validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.code !== undefined){
+let data0 = data.code;
+const _errs1 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate120.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.message !== undefined){
+const _errs3 = errors;
+if(typeof data.message !== "string"){
+validate120.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
@@ -3723,9 +3748,59 @@ validate120.errors = vErrors;
 return errors === 0;
 }
 
-const schema64 = {"title":"JSONRPCNotification","description":"A notification: no id, no response.","type":"object","properties":{"method":{"type":"string"},"params":{}},"required":["method"],"not":{"required":["id"]}};
+export const validateJSONRPCMessage = validate121;
+const schema63 = {"title":"JSONRPCMessage","description":"Any message that may appear on a line of the stream.","anyOf":[{"$ref":"#/definitions/JSONRPCRequest"},{"$ref":"#/definitions/JSONRPCNotification"},{"$ref":"#/definitions/JSONRPCResponse"},{"$ref":"#/definitions/JSONRPCError"}]};
+const schema64 = {"title":"JSONRPCRequest","description":"A request that expects exactly one response.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string"},"params":{}},"required":["id","method"]};
 
-function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))){
+validate122.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.id !== undefined){
+const _errs1 = errors;
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.method !== undefined){
+const _errs2 = errors;
+if(typeof data.method !== "string"){
+validate122.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate122.errors = vErrors;
+return errors === 0;
+}
+
+const schema65 = {"title":"JSONRPCNotification","description":"A notification: no id, no response.","type":"object","properties":{"method":{"type":"string"},"params":{}},"required":["method"],"not":{"required":["id"]}};
+
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -3745,7 +3820,7 @@ errors++;
 }
 var valid0 = _errs2 === errors;
 if(valid0){
-validate123.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate125.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -3763,44 +3838,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.method === undefined) && (missing1 = "method")){
-validate123.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.method !== undefined){
 if(typeof data.method !== "string"){
-validate123.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate125.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-}
-}
-}
-}
-else {
-validate123.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate123.errors = vErrors;
-return errors === 0;
-}
-
-const schema65 = {"title":"JSONRPCResponse","description":"A successful response to a request.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"result":{}},"required":["id","result"]};
-
-function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
-validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
-errors = vErrors.length;
 }
 }
 }
@@ -3814,39 +3859,69 @@ validate125.errors = vErrors;
 return errors === 0;
 }
 
+const schema66 = {"title":"JSONRPCResponse","description":"A successful response to a request.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"result":{}},"required":["id","result"]};
 
-function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
+validate127.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.id !== undefined){
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+else {
+validate127.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate127.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
-if(!(validate120(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate120.errors : vErrors.concat(validate120.errors);
+if(!(validate122(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate122.errors : vErrors.concat(validate122.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs2 = errors;
-if(!(validate123(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate123.errors : vErrors.concat(validate123.errors);
+if(!(validate125(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs3 = errors;
-if(!(validate125(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
+if(!(validate127(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs4 = errors;
-if(!(validate114(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
+if(!(validate116(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
@@ -3863,7 +3938,7 @@ else {
 vErrors.push(err0);
 }
 errors++;
-validate119.errors = vErrors;
+validate121.errors = vErrors;
 return false;
 }
 else {
@@ -3877,13 +3952,13 @@ vErrors = null;
 }
 }
 }
-validate119.errors = vErrors;
+validate121.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCNotification = validate129;
+export const validateJSONRPCNotification = validate131;
 
-function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -3903,7 +3978,7 @@ errors++;
 }
 var valid0 = _errs2 === errors;
 if(valid0){
-validate129.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate131.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -3921,44 +3996,44 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.method === undefined) && (missing1 = "method")){
-validate129.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.method !== undefined){
 if(typeof data.method !== "string"){
-validate129.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate131.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate129.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate129.errors = vErrors;
+validate131.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCRequest = validate130;
+export const validateJSONRPCRequest = validate132;
 
-function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))){
-validate130.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate132.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -3970,43 +4045,13 @@ if(valid0){
 if(data.method !== undefined){
 const _errs2 = errors;
 if(typeof data.method !== "string"){
-validate130.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate132.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
 }
 else {
 var valid0 = true;
-}
-}
-}
-}
-else {
-validate130.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate130.errors = vErrors;
-return errors === 0;
-}
-
-export const validateJSONRPCResponse = validate132;
-
-function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
-validate132.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
-errors = vErrors.length;
 }
 }
 }
@@ -4020,7 +4065,7 @@ validate132.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAccountParams = validate134;
+export const validateJSONRPCResponse = validate134;
 
 function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4028,45 +4073,16 @@ let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.type === undefined) && (missing0 = "type")){
+if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
 validate134.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-const tag0 = data.type;
-if(typeof tag0 == "string"){
-if(tag0 === "apiKey"){
-if(!(validate37(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+if(data.id !== undefined){
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
-}
-else if(tag0 === "chatgpt"){
-if(!(validate56(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
-errors = vErrors.length;
-}
-}
-else if(tag0 === "chatgptDeviceCode"){
-if(!(validate54(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
-errors = vErrors.length;
-}
-}
-else if(tag0 === "chatgptAuthTokens"){
-if(!(validate47(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
-errors = vErrors.length;
-}
-}
-else {
-validate134.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
-return false;
-}
-}
-else {
-validate134.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
-return false;
 }
 }
 }
@@ -4079,100 +4095,126 @@ validate134.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAccountResponse = validate139;
-const schema70 = {"title":"LoginAccountResponse","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountResponse"},{"$ref":"#/definitions/ChatgptLoginAccountResponse"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountResponse"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountResponse"}]};
+export const validateLoginAccountParams = validate136;
 
-function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.type === undefined) && (missing0 = "type")){
-validate139.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate136.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const tag0 = data.type;
 if(typeof tag0 == "string"){
 if(tag0 === "apiKey"){
-if(!(validate38(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
 errors = vErrors.length;
 }
 }
 else if(tag0 === "chatgpt"){
-if(!(validate59(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+if(!(validate58(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
 errors = vErrors.length;
 }
 }
 else if(tag0 === "chatgptDeviceCode"){
-if(!(validate55(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+if(!(validate56(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
 errors = vErrors.length;
 }
 }
 else if(tag0 === "chatgptAuthTokens"){
-if(!(validate48(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
+if(!(validate49(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
 else {
-validate139.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+validate136.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate139.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+validate136.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
 return false;
 }
 }
 }
 else {
-validate139.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate136.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate139.errors = vErrors;
+validate136.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAppBrand = validate144;
+export const validateLoginAccountResponse = validate141;
+const schema71 = {"title":"LoginAccountResponse","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountResponse"},{"$ref":"#/definitions/ChatgptLoginAccountResponse"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountResponse"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountResponse"}]};
 
-function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(typeof data !== "string"){
-validate144.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data === "codex") || (data === "chatgpt"))){
-validate144.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema33.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-validate144.errors = vErrors;
-return errors === 0;
-}
-
-export const validateLogoutAccountResponse = validate145;
-const schema72 = {"title":"LogoutAccountResponse","type":"object","properties":{}};
-
-function validate145(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-validate145.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate141.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const tag0 = data.type;
+if(typeof tag0 == "string"){
+if(tag0 === "apiKey"){
+if(!(validate40(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate40.errors : vErrors.concat(validate40.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "chatgpt"){
+if(!(validate61(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "chatgptDeviceCode"){
+if(!(validate57(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "chatgptAuthTokens"){
+if(!(validate50(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
+errors = vErrors.length;
+}
+}
+else {
+validate141.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
 return false;
 }
 }
-validate145.errors = vErrors;
+else {
+validate141.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+return false;
+}
+}
+}
+else {
+validate141.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate141.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePlanType = validate146;
+export const validateLoginAppBrand = validate146;
 
 function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -4181,34 +4223,67 @@ if(typeof data !== "string"){
 validate146.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!((((((((((((((((((((data === "free") || (data === "go")) || (data === "plus")) || (data === "pro")) || (data === "prolite")) || (data === "promax")) || (data === "team")) || (data === "self_serve_business_prolite")) || (data === "self_serve_business_usage_based")) || (data === "business")) || (data === "ent26")) || (data === "enterprise_cbp_automation")) || (data === "enterprise_cbp_usage_based")) || (data === "enterprise")) || (data === "edu")) || (data === "edu_plus")) || (data === "edu_pro")) || (data === "sci")) || (data === "sci_plus")) || (data === "unknown"))){
-validate146.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values"}];
+if(!((data === "codex") || (data === "chatgpt"))){
+validate146.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 validate146.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitReachedType = validate147;
+export const validateLogoutAccountResponse = validate147;
+const schema73 = {"title":"LogoutAccountResponse","type":"object","properties":{}};
 
 function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-if(typeof data !== "string"){
-validate147.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === 0){
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+validate147.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
-validate147.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"}];
-return false;
 }
 validate147.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitSnapshot = validate148;
+export const validatePlanType = validate148;
 
 function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate148.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((((((((((((((((((data === "free") || (data === "go")) || (data === "plus")) || (data === "pro")) || (data === "prolite")) || (data === "promax")) || (data === "team")) || (data === "self_serve_business_prolite")) || (data === "self_serve_business_usage_based")) || (data === "business")) || (data === "ent26")) || (data === "enterprise_cbp_automation")) || (data === "enterprise_cbp_usage_based")) || (data === "enterprise")) || (data === "edu")) || (data === "edu_plus")) || (data === "edu_pro")) || (data === "sci")) || (data === "sci_plus")) || (data === "unknown"))){
+validate148.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate148.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRateLimitReachedType = validate149;
+
+function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate149.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
+validate149.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate149.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRateLimitSnapshot = validate150;
+
+function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4217,7 +4292,7 @@ if(data.limitId !== undefined){
 let data0 = data.limitId;
 const _errs1 = errors;
 if((typeof data0 !== "string") && (data0 !== null)){
-validate148.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema50.properties.limitId.type},message:"must be string,null"}];
+validate150.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema51.properties.limitId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4230,7 +4305,7 @@ if(data.limitName !== undefined){
 let data1 = data.limitName;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate148.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema50.properties.limitName.type},message:"must be string,null"}];
+validate150.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema51.properties.limitName.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4245,8 +4320,8 @@ const _errs5 = errors;
 const _errs6 = errors;
 let valid1 = false;
 const _errs7 = errors;
-if(!(validate95(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate97(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -4275,7 +4350,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate148.errors = vErrors;
+validate150.errors = vErrors;
 return false;
 }
 else {
@@ -4301,8 +4376,8 @@ const _errs10 = errors;
 const _errs11 = errors;
 let valid2 = false;
 const _errs12 = errors;
-if(!(validate95(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
-vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+if(!(validate97(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs12 === errors;
@@ -4331,7 +4406,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate148.errors = vErrors;
+validate150.errors = vErrors;
 return false;
 }
 else {
@@ -4357,8 +4432,8 @@ const _errs15 = errors;
 const _errs16 = errors;
 let valid3 = false;
 const _errs17 = errors;
-if(!(validate89(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
-vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
+if(!(validate91(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
+vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
 errors = vErrors.length;
 }
 var _valid2 = _errs17 === errors;
@@ -4387,7 +4462,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate148.errors = vErrors;
+validate150.errors = vErrors;
 return false;
 }
 else {
@@ -4443,7 +4518,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate148.errors = vErrors;
+validate150.errors = vErrors;
 return false;
 }
 else {
@@ -4469,8 +4544,8 @@ const _errs25 = errors;
 const _errs26 = errors;
 let valid5 = false;
 const _errs27 = errors;
-if(!(validate100(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
-vErrors = vErrors === null ? validate100.errors : vErrors.concat(validate100.errors);
+if(!(validate102(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
+vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
 errors = vErrors.length;
 }
 var _valid4 = _errs27 === errors;
@@ -4499,7 +4574,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate148.errors = vErrors;
+validate150.errors = vErrors;
 return false;
 }
 else {
@@ -4526,24 +4601,24 @@ var valid0 = true;
 }
 }
 else {
-validate148.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate150.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate148.errors = vErrors;
+validate150.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitWindow = validate154;
+export const validateRateLimitWindow = validate156;
 
-function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
-validate154.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate156.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4551,7 +4626,7 @@ if(data.usedPercent !== undefined){
 let data0 = data.usedPercent;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate154.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate156.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4564,7 +4639,7 @@ if(data.windowDurationMins !== undefined){
 let data1 = data.windowDurationMins;
 const _errs3 = errors;
 if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
-validate154.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema51.properties.windowDurationMins.type},message:"must be integer,null"}];
+validate156.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema52.properties.windowDurationMins.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4577,7 +4652,7 @@ if(data.resetsAt !== undefined){
 let data2 = data.resetsAt;
 const _errs5 = errors;
 if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
-validate154.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema51.properties.resetsAt.type},message:"must be integer,null"}];
+validate156.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema52.properties.resetsAt.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4590,17 +4665,17 @@ var valid0 = true;
 }
 }
 else {
-validate154.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate156.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate154.errors = vErrors;
+validate156.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRequestId = validate155;
+export const validateRequestId = validate157;
 
-function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -4642,7 +4717,7 @@ else {
 vErrors.push(err2);
 }
 errors++;
-validate155.errors = vErrors;
+validate157.errors = vErrors;
 return false;
 }
 else {
@@ -4656,14 +4731,14 @@ vErrors = null;
 }
 }
 }
-validate155.errors = vErrors;
+validate157.errors = vErrors;
 return errors === 0;
 }
 
-export const validateServerNotification = validate156;
-const schema78 = {"title":"ServerNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/login/completedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/login/completed"]},"params":{"$ref":"#/definitions/AccountLoginCompletedNotification"}},"required":["method","params"]},{"title":"Account/updatedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/updated"]},"params":{"$ref":"#/definitions/AccountUpdatedNotification"}},"required":["method","params"]}]};
+export const validateServerNotification = validate158;
+const schema79 = {"title":"ServerNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/login/completedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/login/completed"]},"params":{"$ref":"#/definitions/AccountLoginCompletedNotification"}},"required":["method","params"]},{"title":"Account/updatedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/updated"]},"params":{"$ref":"#/definitions/AccountUpdatedNotification"}},"required":["method","params"]}]};
 
-function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4676,7 +4751,7 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.method === undefined) && (missing0 = "method")) || ((data.params === undefined) && (missing0 = "params"))){
-validate156.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate158.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4684,11 +4759,11 @@ if(data.method !== undefined){
 let data0 = data.method;
 const _errs4 = errors;
 if(typeof data0 !== "string"){
-validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data0 === "account/login/completed")){
-validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema78.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema79.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs4 === errors;
@@ -4712,7 +4787,7 @@ var valid2 = true;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate158.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4723,7 +4798,7 @@ if(errors === _errs7){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if(((data.method === undefined) && (missing1 = "method")) || ((data.params === undefined) && (missing1 = "params"))){
-validate156.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate158.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4731,11 +4806,11 @@ if(data.method !== undefined){
 let data2 = data.method;
 const _errs9 = errors;
 if(typeof data2 !== "string"){
-validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data2 === "account/updated")){
-validate156.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema78.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema79.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid4 = _errs9 === errors;
@@ -4746,8 +4821,8 @@ var valid4 = true;
 if(valid4){
 if(data.params !== undefined){
 const _errs11 = errors;
-if(!(validate32(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+if(!(validate33(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs11 === errors;
@@ -4759,34 +4834,34 @@ var valid4 = true;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate158.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate158.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate158.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate158.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate156.errors = vErrors;
+validate158.errors = vErrors;
 return errors === 0;
 }
 
-export const validateServerRequest = validate159;
-const schema79 = {"title":"ServerRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/chatgptAuthTokens/refreshRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/chatgptAuthTokens/refresh"]},"params":{"$ref":"#/definitions/ChatgptAuthTokensRefreshParams"}},"required":["id","method","params"]}]};
+export const validateServerRequest = validate161;
+const schema80 = {"title":"ServerRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/chatgptAuthTokens/refreshRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/chatgptAuthTokens/refresh"]},"params":{"$ref":"#/definitions/ChatgptAuthTokensRefreshParams"}},"required":["id","method","params"]}]};
 
-function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4799,14 +4874,14 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))) || ((data.params === undefined) && (missing0 = "params"))){
-validate159.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate161.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs4 = errors;
-if(!(validate63(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
-vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs4 === errors;
@@ -4819,11 +4894,11 @@ if(data.method !== undefined){
 let data1 = data.method;
 const _errs5 = errors;
 if(typeof data1 !== "string"){
-validate159.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate161.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data1 === "account/chatgptAuthTokens/refresh")){
-validate159.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema79.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate161.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema80.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs5 === errors;
@@ -4834,8 +4909,8 @@ var valid2 = true;
 if(valid2){
 if(data.params !== undefined){
 const _errs7 = errors;
-if(!(validate49(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if(!(validate51(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs7 === errors;
@@ -4848,26 +4923,26 @@ var valid2 = true;
 }
 }
 else {
-validate159.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate161.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate159.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate161.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate159.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate161.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate159.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate161.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate159.errors = vErrors;
+validate161.errors = vErrors;
 return errors === 0;
 }

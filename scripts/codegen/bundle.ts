@@ -3,7 +3,7 @@ import { Ajv } from "ajv";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { CodegenError, joinPointer } from "./errors.js";
-import { checkKeywords, checkRefs, isObject } from "./lint.js";
+import { checkKeywords, checkRefSiblings, checkRefs, isObject } from "./lint.js";
 import { displayPath, readDocument } from "./read.js";
 
 /** The folders of the app-server protocol, in the order their types are generated. */
@@ -61,6 +61,7 @@ export async function loadProtocolSchemas(schemasRoot: string): Promise<Protocol
         throw new CodegenError("INVALID_SCHEMA", displayPath(file), "", 'expected an object with "definitions"');
       }
       checkKeywords(document, file, "", "draft-07");
+      checkRefSiblings(document, file, "");
       await checkRefs(document, file, "");
       for (const typeName of Object.keys(document.definitions)) {
         const previous = sources.get(typeName);

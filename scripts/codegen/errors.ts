@@ -5,6 +5,7 @@ export type CodegenErrorCode =
   | "INVALID_YAML"
   | "BROKEN_REF"
   | "UNKNOWN_KEYWORD"
+  | "REF_WITH_SIBLINGS"
   | "DUPLICATE_DEFINITION"
   | "INVALID_METHOD_TABLE"
   | "INVALID_SCHEMA";

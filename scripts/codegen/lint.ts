@@ -7,7 +7,7 @@ import { displayPath, readDocument } from "./read.js";
  * pointer (Ajv's strict mode reports unknown keywords without a location).
  */
 
-const DRAFT_07_KEYWORDS = new Set([
+export const DRAFT_07_KEYWORDS: ReadonlySet<string> = new Set([
   "$schema", "$id", "$ref", "$comment", "title", "description", "default", "examples", "readOnly", "writeOnly",
   "type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
   "maxLength", "minLength", "pattern", "format", "contentMediaType", "contentEncoding",
@@ -61,6 +61,27 @@ export function checkKeywords(schema: unknown, file: string, pointer: string, di
       if (known.has(key) || key.startsWith("x-")) continue;
       throw new CodegenError("UNKNOWN_KEYWORD", displayPath(file), joinPointer(at, key), `unknown keyword "${key}" (strict mode)`);
     }
+  });
+}
+
+/**
+ * A `$ref` stands alone. draft-07 ignores its siblings, and json-schema-to-typescript does not: a
+ * `description` beside a `$ref` makes it declare a numbered copy of the target (`RateLimitSnapshot1`)
+ * and move that description onto the shared type. A description for the member goes beside a
+ * one-element `allOf` instead (as schemars writes it): `{"allOf": [{"$ref": ...}], "description": ...}`.
+ */
+export function checkRefSiblings(schema: unknown, file: string, pointer: string): void {
+  walkSchema(schema, pointer, (node, at) => {
+    if (typeof node.$ref !== "string") return;
+    const sibling = Object.keys(node).find((key) => key !== "$ref");
+    if (sibling === undefined) return;
+    throw new CodegenError(
+      "REF_WITH_SIBLINGS",
+      displayPath(file),
+      joinPointer(at, sibling),
+      `"${sibling}" beside "$ref" (draft-07 ignores it; json-schema-to-typescript declares a numbered copy of the type for it): ` +
+        `write {"allOf": [{"$ref": "${node.$ref}"}], "${sibling}": ...}`,
+    );
   });
 }
 

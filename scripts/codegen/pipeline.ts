@@ -3,7 +3,7 @@ import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { PROTOCOL_GROUPS, loadProtocolSchemas } from "./bundle.js";
 import { CodegenError } from "./errors.js";
-import { checkKeywords, isObject } from "./lint.js";
+import { checkKeywords, checkRefSiblings, isObject } from "./lint.js";
 import { displayPath, readDocument } from "./read.js";
 import { generateOpenApiModules } from "./openapi.js";
 import { generateRegistry } from "./registry.js";
@@ -83,6 +83,7 @@ export async function generateProtocolFiles(schemasRoot: string): Promise<Genera
   const storage = await readDocument(storageFile);
   if (!isObject(storage)) throw new CodegenError("INVALID_SCHEMA", displayPath(storageFile), "", "expected a JSON Schema object");
   checkKeywords(storage, storageFile, "", "draft-07");
+  checkRefSiblings(storage, storageFile, "");
   const { definitions: storageDefinitions = {}, ...storageRoot } = storage as { definitions?: Record<string, unknown> };
   const storageTypes = await generateTypeDeclarations({
     definitions: { AuthDotJson: { ...storageRoot, definitions: storageDefinitions }, ...storageDefinitions },

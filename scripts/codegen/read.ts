@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseDocument } from "yaml";
 import { CodegenError, joinPointer } from "./errors.js";
 
 export function displayPath(file: string): string {
@@ -16,7 +15,8 @@ export async function readDocument(file: string): Promise<unknown> {
   } catch (error) {
     throw new CodegenError("READ_FAILED", displayPath(file), "", `cannot read file: ${(error as Error).message}`);
   }
-  return /\.ya?ml$/i.test(file) ? parseYaml(file, text) : parseJson(file, text);
+  // yaml is loaded only for YAML: a JSON bundle (Codex's) does not pay for importing it.
+  return /\.ya?ml$/i.test(file) ? parseYaml(file, text, (await import("yaml")).parseDocument) : parseJson(file, text);
 }
 
 export function parseJson(file: string, text: string): unknown {
@@ -35,7 +35,7 @@ export function parseJson(file: string, text: string): unknown {
   }
 }
 
-function parseYaml(file: string, text: string): unknown {
+function parseYaml(file: string, text: string, parseDocument: typeof import("yaml").parseDocument): unknown {
   const document = parseDocument(text, { prettyErrors: false });
   const first = document.errors[0];
   if (first) {

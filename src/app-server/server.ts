@@ -68,7 +68,8 @@ export function createAppServer(options: AppServerOptions): AppServer {
     onSucceeded: async () => {
       try {
         const auth = await currentAuthOrNull({ auth: options.auth, log });
-        session.notify("account/updated", { authMode: auth?.mode ?? null, planType: auth?.planType ?? null });
+        // `reason` is sent as Codex sends it: null unless routing discovery completed (which codex-auth does not do).
+        session.notify("account/updated", { authMode: auth?.mode ?? null, planType: auth?.planType ?? null, reason: null });
       } catch (error) {
         log.error(`could not report the account after a login: ${error instanceof Error ? error.message : String(error)}`);
       }

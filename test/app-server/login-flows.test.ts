@@ -11,6 +11,7 @@ import { loadAuthConfig } from "../../src/auth/config.js";
 import { AuthManager } from "../../src/auth/manager.js";
 import { AppServerConnection, AppServerError } from "../../src/client/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
+import { accountUpdated, loginCompleted } from "../support/transcripts.js";
 
 /**
  * The pending-login plumbing (loginId registry, cancel, replacement, completion notifications),
@@ -126,8 +127,8 @@ describe("app-server login plumbing (in-process, scripted flows)", () => {
     const updated = client.nextNotification("account/updated");
     await saveChatgptLogin();
     flows.started[0]!.finish({ success: true });
-    expect(await completed).toEqual({ loginId: started.loginId, success: true, error: null, onboardingEntrypoint: null });
-    expect(await updated).toEqual({ authMode: "chatgpt", planType: "pro" });
+    expect(await completed).toEqual(loginCompleted({ loginId: started.loginId, success: true, error: null }));
+    expect(await updated).toEqual(accountUpdated({ authMode: "chatgpt", planType: "pro" }));
     expect(await client.request("account/read", {})).toMatchObject({ account: { type: "chatgpt", planType: "pro" } });
     // Finished: nothing left to cancel.
     expect(await client.request("account/login/cancel", { loginId: started.loginId })).toEqual({ status: "notFound" });
@@ -147,7 +148,7 @@ describe("app-server login plumbing (in-process, scripted flows)", () => {
     const cancel = await client.request("account/login/cancel", { loginId: started.loginId.toUpperCase() });
     expect(cancel).toEqual({ status: "canceled" });
     expect(await settle()).toEqual([
-      { method: "account/login/completed", params: { loginId: started.loginId, success: false, error: "Login was not completed", onboardingEntrypoint: null } },
+      { method: "account/login/completed", params: loginCompleted({ loginId: started.loginId, success: false, error: "Login was not completed" }) },
     ]);
     expect(order.slice(0, 2)).toEqual([expect.stringMatching(/^response:/), "account/login/completed"]);
     expect(flows.started[0]!.context.signal.aborted).toBe(true);
@@ -166,7 +167,7 @@ describe("app-server login plumbing (in-process, scripted flows)", () => {
     expect(await settle()).toEqual([
       {
         method: "account/login/completed",
-        params: { loginId: first.loginId, success: false, error: "Login server error: Login was not completed", onboardingEntrypoint: null },
+        params: loginCompleted({ loginId: first.loginId, success: false, error: "Login server error: Login was not completed" }),
       },
     ]);
 
@@ -211,9 +212,9 @@ describe("app-server login plumbing (in-process, scripted flows)", () => {
     expect(await settle()).toEqual([
       {
         method: "account/login/completed",
-        params: { loginId: started.loginId, success: false, error: "Login server error: Login was not completed", onboardingEntrypoint: null },
+        params: loginCompleted({ loginId: started.loginId, success: false, error: "Login server error: Login was not completed" }),
       },
-      { method: "account/updated", params: { authMode: null, planType: null } },
+      { method: "account/updated", params: accountUpdated({ authMode: null, planType: null }) },
     ]);
   });
 
@@ -223,11 +224,11 @@ describe("app-server login plumbing (in-process, scripted flows)", () => {
     if (failed.type !== "chatgptDeviceCode") throw new Error("unreachable");
     const failure = client.nextNotification("account/login/completed");
     flows.started[0]!.finish({ success: false, error: "device auth failed with status 403 Forbidden" });
-    expect(await failure).toEqual({ loginId: failed.loginId, success: false, error: "device auth failed with status 403 Forbidden", onboardingEntrypoint: null });
+    expect(await failure).toEqual(loginCompleted({ loginId: failed.loginId, success: false, error: "device auth failed with status 403 Forbidden" }));
 
     const slow = await client.request("account/login/start", { type: "chatgpt" });
     if (slow.type !== "chatgpt") throw new Error("unreachable");
-    expect(await client.nextNotification("account/login/completed")).toEqual({ loginId: slow.loginId, success: false, error: "Login timed out", onboardingEntrypoint: null });
+    expect(await client.nextNotification("account/login/completed")).toEqual(loginCompleted({ loginId: slow.loginId, success: false, error: "Login timed out" }));
     expect(flows.started[1]!.context.signal.aborted).toBe(true);
     expect((await settle()).map((n) => n.method)).not.toContain("account/updated");
   });

@@ -1,22 +1,15 @@
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { codexFixture } from "../support/fixtures.js";
 import { isKnownMethod, methods, validateJSONRPCMessage } from "../../src/protocol/index.js";
+import { readTranscript, transcriptNames, transcriptVersions } from "../support/transcripts.js";
 
 /**
- * Every server→client message Codex 0.169.0 sent in the recorded sessions, for a method in our
- * table, must validate against our schemas: our contract describes what the reference emits.
+ * Every server→client message the reference Codex sent in the recorded sessions, for a method in
+ * our table, must validate against our schemas: our contract describes what the reference emits.
+ * Every recorded version counts, the pinned one and those before it (our validating client talks
+ * to older servers too).
  */
-const transcriptsDir = codexFixture("transcripts");
-
-type Line = { dir: "c2s" | "s2c"; msg?: Record<string, unknown>; raw?: string };
-
-function checks(file: string) {
-  const lines = readFileSync(path.join(transcriptsDir, file), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Line);
+function checks(version: string, name: string) {
+  const lines = readTranscript(version, name);
   const methodOfRequest = new Map<unknown, string>();
   const out: Array<{ label: string; validate: () => { ok: boolean; errors: unknown } }> = [];
   lines.forEach((line, index) => {
@@ -40,10 +33,10 @@ function checks(file: string) {
   return out;
 }
 
-const files = readdirSync(transcriptsDir).filter((f) => f.endsWith(".jsonl")).sort();
+const files = transcriptVersions().flatMap((version) => transcriptNames(version).map((name) => ({ version, name })));
 
-describe.each(files)("transcript %s", (file) => {
-  const cases = checks(file);
+describe.each(files)("transcript $version/$name", ({ version, name }) => {
+  const cases = checks(version, name);
   it("has server messages for methods in our table", () => {
     expect(cases.length).toBeGreaterThan(0);
   });

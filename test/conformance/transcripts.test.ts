@@ -1,38 +1,31 @@
-import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSessions, sessionEnv } from "../../scripts/record-transcripts.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
-import { codexFixture } from "../support/fixtures.js";
-import { RawAppServer, type ServerLaunch } from "../support/app-server-process.js";
+import { RawAppServer } from "../support/app-server-process.js";
 import { OutboundValidator } from "../support/app-server-validation.js";
+import { CODEX_VERSION } from "../support/codex-reference.js";
+import { readTranscript, transcriptNames, type TranscriptLine } from "../support/transcripts.js";
 
 /**
- * Replays every session recorded from Codex 0.169.0 against `codex-auth app-server` (spawned from
- * dist/): the same results, the same error codes and leading messages, the same notifications, in
- * the same order. Host-dependent fields (`userAgent`, `codexHome`) are compared by shape, and
- * every line the server writes is checked against the generated validators.
+ * Replays every session recorded from the pinned Codex (`npm run record-transcripts`) against
+ * `codex-auth app-server` (spawned from dist/): the same results, the same error codes and leading
+ * messages, the same notifications, in the same order. Host-dependent fields (`userAgent`,
+ * `codexHome`) are compared by shape, and every line the server writes is checked against the
+ * generated validators. Each session runs in the environment test/fixtures/codex/sessions.json
+ * gives it, as it did when it was recorded.
  */
 
-type Entry = { dir: "c2s" | "s2c"; msg?: Record<string, unknown>; raw?: string };
+type Entry = TranscriptLine;
 
-const transcriptsDir = codexFixture("transcripts");
-const transcripts = readdirSync(transcriptsDir).filter((file) => file.endsWith(".jsonl")).sort();
-
-/** What a recording implies about the server's environment (the default: no credentials). */
-const setups: Record<string, (dev: DevServer) => ServerLaunch> = {
-  // getAuthStatus reports personalAccessToken: the session ran with CODEX_ACCESS_TOKEN set to a
-  // PAT whose whoami succeeded; the dev server's public demo PAT plays that part.
-  "v1-getauthstatus-pat-omits-token.jsonl": (dev) => ({ env: { ...dev.env(), CODEX_ACCESS_TOKEN: "at-demo-valid" } }),
-};
+const transcripts = transcriptNames(CODEX_VERSION);
+const environments = new Map(loadSessions().map((session) => [session.name, session.environment]));
 
 /** `probe/0.169.0 (Debian 12.0.0; x86_64) xterm (probe; 0.0.1)`: name/version (os; arch) terminal (name; client version). */
 const USER_AGENT_SHAPE = /^[^\s/]+\/\S+ \([^;()]+; [^;()]+\) \S+ \([^;()]+; [^;()]+\)$/;
 
-function load(file: string): Entry[] {
-  return readFileSync(path.join(transcriptsDir, file), "utf8")
-    .split("\n")
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line) as Entry);
+function load(name: string): Entry[] {
+  return readTranscript(CODEX_VERSION, name);
 }
 
 /** The part of an error message every implementation must share (Codex's method/variant lists are its own). */
@@ -69,7 +62,7 @@ function expectSameMessage(actual: Record<string, unknown>, expected: Record<str
   expect(actual, where).toEqual(expected);
 }
 
-describe("Codex 0.169.0 transcripts replayed against codex-auth app-server", () => {
+describe(`Codex ${CODEX_VERSION} transcripts replayed against codex-auth app-server`, () => {
   let dev: DevServer;
   beforeAll(async () => {
     dev = await startDevServer();
@@ -78,14 +71,14 @@ describe("Codex 0.169.0 transcripts replayed against codex-auth app-server", () 
     await dev?.close();
   });
 
-  it("has recordings to replay", () => {
-    expect(transcripts.length).toBeGreaterThan(0);
+  it("has a recording of every scripted session", () => {
+    expect(transcripts).toEqual([...environments.keys()].sort());
   });
 
   for (const file of transcripts) {
     it(file, async () => {
       const entries = load(file);
-      const server = new RawAppServer({ ...(setups[file]?.(dev) ?? {}) });
+      const server = new RawAppServer({ env: sessionEnv(environments.get(file) ?? "none", dev) });
       const validator = new OutboundValidator();
       const realHome = (await import("node:fs")).realpathSync(server.home.dir);
       try {

@@ -7,6 +7,7 @@ import { AppServerError, type AppServerClient } from "../../src/client/index.js"
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import type { ServerNotificationMethod } from "../../src/protocol/index.js";
 import { codexFixture } from "../support/fixtures.js";
+import { accountUpdated, loginCompleted } from "../support/transcripts.js";
 import { initializeMessage, RawAppServer, spawnAppServer, tempCodexHome, type ServerLaunch, type SpawnedAppServer } from "../support/app-server-process.js";
 import { OutboundValidator } from "../support/app-server-validation.js";
 
@@ -101,8 +102,8 @@ describe("app-server account methods", () => {
     expect(await client.request("account/read", {})).toEqual({ account: null, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
     expect(await client.request("account/login/start", { type: "apiKey", apiKey: "sk-e2e-api-key-0123456789" })).toEqual({ type: "apiKey" });
     expect(await settle(client)).toEqual([
-      { method: "account/login/completed", params: { loginId: null, success: true, error: null, onboardingEntrypoint: null } },
-      { method: "account/updated", params: { authMode: "apikey", planType: null } },
+      { method: "account/login/completed", params: loginCompleted({ loginId: null, success: true, error: null }) },
+      { method: "account/updated", params: accountUpdated({ authMode: "apikey", planType: null }) },
     ]);
     expect(await client.request("account/read", { refreshToken: true })).toEqual({ account: { type: "apiKey" }, userId: null, requiresOpenaiAuth: true, workspaceRouting: null });
     expect(await client.request("getAuthStatus", { includeToken: true, refreshToken: false })).toEqual({
@@ -117,7 +118,7 @@ describe("app-server account methods", () => {
     expect({ code: limits.code, message: limits.message }).toEqual({ code: -32600, message: "chatgpt authentication required to read rate limits" });
 
     expect(await client.request("account/logout")).toEqual({});
-    expect(await settle(client)).toEqual([{ method: "account/updated", params: { authMode: null, planType: null } }]);
+    expect(await settle(client)).toEqual([{ method: "account/updated", params: accountUpdated({ authMode: null, planType: null }) }]);
     expect(existsSync(path.join(server!.home.dir, "auth.json"))).toBe(false);
     const none = await rejection(client.request("account/rateLimits/read"));
     expect({ code: none.code, message: none.message }).toEqual({ code: -32600, message: "codex account authentication required to read rate limits" });
@@ -186,8 +187,8 @@ describe("app-server account methods", () => {
       type: "chatgptAuthTokens",
     });
     expect(await settle(client)).toEqual([
-      { method: "account/login/completed", params: { loginId: null, success: true, error: null, onboardingEntrypoint: null } },
-      { method: "account/updated", params: { authMode: "chatgptAuthTokens", planType: "pro" } },
+      { method: "account/login/completed", params: loginCompleted({ loginId: null, success: true, error: null }) },
+      { method: "account/updated", params: accountUpdated({ authMode: "chatgptAuthTokens", planType: "pro" }) },
     ]);
     let refreshRequests = 0;
     client.onServerRequest("account/chatgptAuthTokens/refresh", () => {
@@ -213,7 +214,7 @@ describe("app-server account methods", () => {
     expect(existsSync(path.join(server!.home.dir, "auth.json"))).toBe(false);
 
     expect(await client.request("account/logout")).toEqual({});
-    expect(await settle(client)).toEqual([{ method: "account/updated", params: { authMode: null, planType: null } }]);
+    expect(await settle(client)).toEqual([{ method: "account/updated", params: accountUpdated({ authMode: null, planType: null }) }]);
     expect(await client.request("account/read", {})).toMatchObject({ account: null });
   });
 
@@ -274,7 +275,7 @@ describe("app-server account methods", () => {
 
     // Logout keeps the env PAT: account/updated reports what remains.
     expect(await client.request("account/logout")).toEqual({});
-    expect(await settle(client)).toEqual([{ method: "account/updated", params: { authMode: "personalAccessToken", planType: null } }]);
+    expect(await settle(client)).toEqual([{ method: "account/updated", params: accountUpdated({ authMode: "personalAccessToken", planType: null }) }]);
   });
 
   it("loads a PAT stored by Codex 0.169.0 (auth.json without auth_mode) with a live whoami", async () => {
@@ -292,7 +293,7 @@ describe("app-server account methods", () => {
       });
       expect(dev.count("GET", "/api/accounts/v1/user-auth-credential/whoami")).toBeGreaterThan(0);
       expect(await client.request("account/logout")).toEqual({});
-      expect(await settle(client)).toEqual([{ method: "account/updated", params: { authMode: null, planType: null } }]);
+      expect(await settle(client)).toEqual([{ method: "account/updated", params: accountUpdated({ authMode: null, planType: null }) }]);
       expect(existsSync(path.join(home.dir, "auth.json"))).toBe(false);
       expect(await server!.close()).toEqual({ code: 0, signal: null });
       expect(validator.problems).toEqual([]);

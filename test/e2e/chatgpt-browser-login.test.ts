@@ -12,6 +12,7 @@ import { startCodexAuth } from "../support/cli-session.js";
 import { runCodexAuth, tempDir, type TempDir } from "../support/cli-process.js";
 import { startIssuerProxy, type IssuerProxy } from "../support/issuer-proxy.js";
 import { CapturedStreams } from "../support/secrets.js";
+import { accountUpdated, loginCompleted } from "../support/transcripts.js";
 
 /**
  * Browser login end to end in a real browser: headless Chromium (Debian's package, driven by
@@ -218,8 +219,8 @@ describeWithChromium("ChatGPT browser login in Chromium", () => {
       expect(await page.textContent("h1")).toBe("Signed in to Codex");
       await page.close();
       await until(() => updated.length > 0);
-      expect(completed).toEqual([{ loginId: started.loginId, success: true, error: null, onboardingEntrypoint: null }]);
-      expect(updated).toEqual([{ authMode: "chatgpt", planType: "plus" }]);
+      expect(completed).toEqual([loginCompleted({ loginId: started.loginId, success: true, error: null })]);
+      expect(updated).toEqual([accountUpdated({ authMode: "chatgpt", planType: "plus" })]);
       expect(await client.request("account/read", {})).toMatchObject({ account: { type: "chatgpt", email: "demo@example.com", planType: "plus" } });
       expect(await client.request("getAuthStatus", {})).toEqual({ authMethod: "chatgpt", authToken: null, requiresOpenaiAuth: true });
       const auth = JSON.parse(readFileSync(path.join(serverHome, "auth.json"), "utf8")) as AuthDotJson;
@@ -244,8 +245,8 @@ describeWithChromium("ChatGPT browser login in Chromium", () => {
       await until(() => completed.length === 2);
 
       expect(completed).toEqual([
-        { loginId: first.loginId, success: false, error: "Login server error: Sign-in failed: The user denied the sign-in request.", onboardingEntrypoint: null },
-        { loginId: second.loginId, success: false, error: "Login server error: Login is restricted to workspace id(s) acct-x.", onboardingEntrypoint: null },
+        loginCompleted({ loginId: first.loginId, success: false, error: "Login server error: Sign-in failed: The user denied the sign-in request." }),
+        loginCompleted({ loginId: second.loginId, success: false, error: "Login server error: Login is restricted to workspace id(s) acct-x." }),
       ]);
       expect(updated).toEqual([]);
       expect(existsSync(path.join(serverHome, "auth.json"))).toBe(false);

@@ -9,6 +9,7 @@ import { startCodexAuth } from "../support/cli-session.js";
 import { runCodexAuth, tempDir, type TempDir } from "../support/cli-process.js";
 import { startIssuerProxy, type IssuerProxy } from "../support/issuer-proxy.js";
 import { CapturedStreams } from "../support/secrets.js";
+import { accountUpdated, loginCompleted } from "../support/transcripts.js";
 
 const VERSION = (JSON.parse(readFileSync(path.join(import.meta.dirname, "../../package.json"), "utf8")) as { version: string }).version;
 
@@ -176,8 +177,8 @@ describe("ChatGPT device-code login", () => {
       expect(completed).toEqual([]);
       dev.approveDeviceCode(started.userCode);
       await until(() => updated.length > 0);
-      expect(completed).toEqual([{ loginId: started.loginId, success: true, error: null, onboardingEntrypoint: null }]);
-      expect(updated).toEqual([{ authMode: "chatgpt", planType: "plus" }]);
+      expect(completed).toEqual([loginCompleted({ loginId: started.loginId, success: true, error: null })]);
+      expect(updated).toEqual([accountUpdated({ authMode: "chatgpt", planType: "plus" })]);
       const auth = JSON.parse(readFileSync(path.join(serverHome, "auth.json"), "utf8")) as AuthDotJson;
       expect(auth).toMatchObject({ auth_mode: "chatgpt", OPENAI_API_KEY: null });
     });
@@ -194,8 +195,8 @@ describe("ChatGPT device-code login", () => {
       if (second.type !== "chatgptDeviceCode") throw new Error("expected a device-code login");
       await until(() => completed.length === 2);
       expect(completed).toEqual([
-        { loginId: first.loginId, success: false, error: "Login was not completed", onboardingEntrypoint: null },
-        { loginId: second.loginId, success: false, error: "device auth timed out after 2 seconds", onboardingEntrypoint: null },
+        loginCompleted({ loginId: first.loginId, success: false, error: "Login was not completed" }),
+        loginCompleted({ loginId: second.loginId, success: false, error: "device auth timed out after 2 seconds" }),
       ]);
       // Polling stopped: at most the one poll already in flight when the cancel arrived was answered later (2 s, two intervals, ago).
       expect(dev.deviceCodes.find((code) => code.userCode === first.userCode)?.polls ?? 0).toBeLessThanOrEqual(pollsAtCancel + 1);

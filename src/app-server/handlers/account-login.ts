@@ -55,7 +55,7 @@ async function loginWithApiKey(deps: AccountDeps, params: ApiKeyLoginAccountPara
     throw error;
   }
   context.notifyAfterResponse("account/login/completed", SUCCEEDED);
-  context.notifyAfterResponse("account/updated", { authMode: "apikey", planType: null });
+  context.notifyAfterResponse("account/updated", { authMode: "apikey", planType: null, reason: null });
   return { type: "apiKey" };
 }
 
@@ -100,7 +100,7 @@ async function loginWithExternalTokens(
     throw error;
   }
   context.notifyAfterResponse("account/login/completed", SUCCEEDED);
-  context.notifyAfterResponse("account/updated", { authMode: "chatgptAuthTokens", planType });
+  context.notifyAfterResponse("account/updated", { authMode: "chatgptAuthTokens", planType, reason: null });
   return { type: "chatgptAuthTokens" };
 }
 

@@ -17,7 +17,7 @@ export function accountLogout(deps: AccountDeps): RequestHandler<"account/logout
       throw error;
     }
     const remaining = await currentAuthOrNull(deps);
-    context.notifyAfterResponse("account/updated", { authMode: remaining?.mode ?? null, planType: null });
+    context.notifyAfterResponse("account/updated", { authMode: remaining?.mode ?? null, planType: null, reason: null });
     return {};
   };
 }
