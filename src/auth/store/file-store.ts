@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { authFilePath } from "../codex-home.js";
@@ -54,6 +54,7 @@ export class FileAuthStore implements AuthStore {
       throw new AuthError("STORE_WRITE_FAILED", `failed to create ${this.codexHome}: ${describeSystemError(error)}`);
     });
     await this.locked(async () => {
+      this.refuseSymbolicLink("write CLI auth to");
       const existing = await this.readText(true);
       if (existing !== null) parseAuthDotJson(existing, this.description, "; remove it with `codex-auth logout` first");
       // First, so that space held by a crashed save's temp file is free for this one.
@@ -66,14 +67,39 @@ export class FileAuthStore implements AuthStore {
   async delete(): Promise<boolean> {
     try {
       return await this.locked(async () => {
+        this.refuseSymbolicLink("remove CLI auth");
         await this.removeOrphanedTempFiles();
         return this.unlinkAuthFile();
       });
     } catch (error) {
       // A full disk refuses the lock file itself, yet logout is how a user frees that space. One
       // unlink is atomic, so even unlocked it lands wholly before or after any concurrent save.
-      if (error instanceof AuthError && error.code === "STORE_WRITE_FAILED" && isNoSpace(error.cause)) return this.unlinkAuthFile();
+      if (error instanceof AuthError && error.code === "STORE_WRITE_FAILED" && isNoSpace(error.cause)) {
+        this.refuseSymbolicLink("remove CLI auth");
+        return this.unlinkAuthFile();
+      }
       throw error;
+    }
+  }
+
+  /**
+   * A symlinked auth.json is read through, but never written or removed: a rename would replace the
+   * link and leave the old secret in its target, and an unlink would remove the link alone while
+   * the credential stays in the target (what Codex 0.171.0 does: "Successfully logged out" with the
+   * secret still on disk). Nothing is touched; the message says what to do.
+   */
+  private refuseSymbolicLink(action: string): void {
+    let link: string | null = null;
+    try {
+      if (lstatSync(this.path).isSymbolicLink()) link = readlinkSync(this.path);
+    } catch {
+      return;
+    }
+    if (link !== null) {
+      throw new AuthError(
+        "STORE_WRITE_FAILED",
+        `refusing to ${action} ${this.description}: it is a symbolic link (to "${link}"); remove the link and the file it points to, then sign in again`,
+      );
     }
   }
 
