@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AuthDotJson } from "../../generated/storage/auth-json.js";
 import { startDeviceCodeLogin } from "../../src/auth/chatgpt/device-code.js";
 import { ChatgptLoginError } from "../../src/auth/chatgpt/errors.js";
-import { REFRESH_FAILURE_MESSAGES, RefreshFailureMemo, refreshLockPath, refreshManagedTokens, RefreshTokenError } from "../../src/auth/chatgpt/refresh.js";
+import { REFRESH_FAILURE_MESSAGES, RefreshFailureMemo, refreshManagedTokens, RefreshTokenError } from "../../src/auth/chatgpt/refresh.js";
 import { REVOKE_FAILURE_PREFIX, revokeManagedTokens } from "../../src/auth/chatgpt/revoke.js";
 import { AuthError } from "../../src/auth/errors.js";
 import { PersonalAccessTokenHydrator } from "../../src/auth/personal-access-token.js";
@@ -143,7 +143,7 @@ describe("refresh (`refreshManagedTokens`) against issuer faults", () => {
   it.each(ALL_FAULTS)("%s: a transient failure, nothing remembered, auth.json unchanged; the next refresh works", async (label, fault) => {
     const { home, store, snapshot, memo } = chatgptHome();
     const before = snapshotHome(home);
-    const options = { lockPath: refreshLockPath(home), endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: DEADLINE_MS };
+    const options = { lockHome: home, endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: DEADLINE_MS };
     dev.injectFault(TOKEN, fault);
     const error = await refreshManagedTokens(store, snapshot, options).then(
       () => expect.fail("refresh should fail"),
@@ -184,7 +184,7 @@ describe("refresh (`refreshManagedTokens`) against issuer faults", () => {
   it("a 401 from the issuer is permanent, remembered for that credential, and auth.json stays unchanged", async () => {
     const { home, store, snapshot, memo } = chatgptHome();
     const before = snapshotHome(home);
-    const options = { lockPath: refreshLockPath(home), endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: DEADLINE_MS };
+    const options = { lockHome: home, endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: DEADLINE_MS };
     dev.injectFault(TOKEN, { kind: "status", status: 401 });
     const first = await refreshManagedTokens(store, snapshot, options).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(RefreshTokenError);

@@ -5,8 +5,9 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateAuthDotJson } from "../../generated/storage/auth-json.validators.js";
-import { AUTH_LOCK_FILE, FileAuthStore } from "../../src/auth/store/index.js";
+import { AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE, FileAuthStore } from "../../src/auth/store/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
+import { holdFlocks } from "../auth/store/fixtures/flock-holder.js";
 import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult } from "../support/cli-process.js";
 import { run } from "../support/run.js";
 import { CapturedStreams } from "../support/secrets.js";
@@ -22,7 +23,10 @@ import { DIST, expectHomeUnchanged, scaled, scaledTimeout, seededRandom, snapsho
 
 const captured = new CapturedStreams();
 const secrets: string[] = [];
-const LOCK = AUTH_LOCK_FILE;
+/** Codex's two lock files: created by the first write (Codex's or ours), empty, never removed. */
+const LOCKS = [AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE].sort();
+/** What codex-auth locked with before it took Codex's flock locks: now only debris. */
+const LEGACY_LOCK = "auth.json.codex-auth.lock";
 
 function secret(prefix: string): string {
   const value = `${prefix}${randomBytes(16).toString("hex")}`;
@@ -42,8 +46,11 @@ function apiKeyFile(key: string): string {
   return `{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "${key}"\n}`;
 }
 
+/** auth.json as a previous login left it, with the (empty) lock files every write leaves. */
 function seed(home: string, key: string): void {
   writeFileSync(path.join(home, "auth.json"), apiKeyFile(key), { mode: 0o600 });
+  writeFileSync(path.join(home, AUTH_LOCK_FILE), "", { mode: 0o644 });
+  writeFileSync(path.join(home, AUTH_JSON_LOCK_FILE), "", { mode: 0o600 });
 }
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -94,7 +101,7 @@ describe.skipIf(UNSHARE === null)("read-only CODEX_HOME (a read-only bind mount 
       seed(home.dir, stored);
       const before = snapshotHome(home.dir);
       const env = { ...dev.env(), CODEX_HOME: home.dir };
-      const lockError = `failed to lock CLI auth file "${path.join(home.dir, "auth.json")}": Read-only file system (EROFS)`;
+      const lockError = `failed to open lock file "${path.join(home.dir, AUTH_LOCK_FILE)}": Read-only file system (EROFS)`;
 
       const apiKey = await runWithReadOnly(home.dir, ["login", "--with-api-key"], { stdin: secret("sk-ro-new-"), env });
       record("ro api key", apiKey);
@@ -181,7 +188,7 @@ describe.skipIf(!CAN_MOUNT_TMPFS)("disk full (a 64 KiB tmpfs as CODEX_HOME; need
     }
   });
 
-  it("no room even for the lock file: login fails with ENOSPC, nothing left behind; logout still frees the space", async () => {
+  it("no room at all: login fails with ENOSPC naming auth.json (the empty lock files need no data), nothing changed; logout still frees the space", async () => {
     const fs = tinyTmpfs(64);
     try {
       seed(fs.dir, secret("sk-full-stored-"));
@@ -191,15 +198,15 @@ describe.skipIf(!CAN_MOUNT_TMPFS)("disk full (a 64 KiB tmpfs as CODEX_HOME; need
       record("full: lock", result);
       expect(result).toMatchObject({
         code: 1,
-        stderr: `Reading API key from stdin...\nError logging in: failed to lock CLI auth file "${path.join(fs.dir, "auth.json")}": No space left on device (ENOSPC)\n`,
+        stderr: `Reading API key from stdin...\nError logging in: failed to write CLI auth to file "${path.join(fs.dir, "auth.json")}": No space left on device (ENOSPC)\n`,
       });
-      expectHomeUnchanged(fs.dir, before, "ENOSPC on the lock file");
+      expectHomeUnchanged(fs.dir, before, "ENOSPC with no free page");
 
       // Logging out is how a user gets the space back: it must not need space itself.
       const logout = await runCodexAuth(["logout"], { env: { CODEX_HOME: fs.dir } });
       record("full: logout", logout);
       expect(logout).toMatchObject({ code: 0, stderr: "Successfully logged out\n" });
-      expect(readdirSync(fs.dir).filter((name) => !name.startsWith("filler-"))).toEqual([]);
+      expect(readdirSync(fs.dir).filter((name) => !name.startsWith("filler-"))).toEqual(LOCKS);
     } finally {
       fs.remove();
     }
@@ -230,25 +237,11 @@ describe.skipIf(!HAS_PRLIMIT)("file-size limit (RLIMIT_FSIZE through prlimit: EF
   });
 });
 
-/** Names a killed writer may leave behind, with the pid they belong to. */
-function debrisOwners(home: string): Array<{ name: string; pid: number }> {
-  const owners: Array<{ name: string; pid: number }> = [];
-  for (const name of readdirSync(home)) {
-    if (name === "auth.json") continue;
-    const temp = /^\.auth\.json\.(\d+)\.\d+\.\d+\.tmp$/.exec(name) ?? new RegExp(`^${LOCK.replace(/\./g, "\\.")}\\.(?:break\\.)?(\\d+)-\\d+-\\d+$`).exec(name);
-    if (temp) {
-      owners.push({ name, pid: Number(temp[1]) });
-      continue;
-    }
-    if (name === LOCK || name === `${LOCK}.break`) {
-      const owner = JSON.parse(readFileSync(path.join(home, name), "utf8")) as { pid: number };
-      owners.push({ name, pid: owner.pid });
-      continue;
-    }
-    owners.push({ name, pid: -1 });
-  }
-  return owners;
+/** What a killed writer may leave besides auth.json and the lock files: its `.auth-XXXXXX` temp file, nothing else. */
+function debris(home: string): string[] {
+  return readdirSync(home).filter((name) => name !== "auth.json" && !LOCKS.includes(name));
 }
+const TEMP = /^\.auth-[A-Za-z0-9]{6}$/;
 
 /** A store-level writer: saves distinct API keys in a tight loop and reports each completed save on stdout. */
 const WRITER = `
@@ -291,17 +284,18 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
         expect(allowed, `round ${round}: auth.json must be the last completed save or the one in flight`).toContain(text);
         expect(validateAuthDotJson(JSON.parse(text))).toBe(true);
         expect(statSync(path.join(home.dir, "auth.json")).mode & 0o777).toBe(0o600);
-        // Whatever is left belongs to the writer just killed: everything older was swept by it.
-        const debris = debrisOwners(home.dir);
-        for (const item of debris) expect(item.pid, `round ${round}: ${item.name}`).toBe(child.pid);
-        if (debris.some((item) => item.name.endsWith(".tmp"))) caughtMidWrite++;
+        // At most the temp file of the writer just killed: each save sweeps older ones under the lock first.
+        const left = debris(home.dir);
+        expect(left.length, `round ${round}: ${left.join(", ")}`).toBeLessThanOrEqual(1);
+        for (const name of left) expect(name, `round ${round}`).toMatch(TEMP);
+        if (left.length > 0) caughtMidWrite++;
       }
       // A final, ordinary login: succeeds at once and leaves nothing but auth.json.
       const key = secret("sk-kill-final-");
       const final = await runCodexAuth(["login", "--with-api-key"], { stdin: key, env: { CODEX_HOME: home.dir } });
       record("kill loop final login", final);
       expect(final.code).toBe(0);
-      expect(readdirSync(home.dir)).toEqual(["auth.json"]);
+      expect(readdirSync(home.dir).sort()).toEqual(["auth.json", ...LOCKS].sort());
       expect(readFileSync(path.join(home.dir, "auth.json"), "utf8")).toBe(apiKeyFile(key));
       // Some kills must have landed between the temp file's creation and the rename, or the loop proved little.
       expect(caughtMidWrite).toBeGreaterThan(0);
@@ -344,7 +338,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
       expect(status.code).toBe(0);
       const final = await runCodexAuth(["login", "--with-api-key"], { stdin: current, env: { CODEX_HOME: home.dir } });
       expect(final.code).toBe(0);
-      expect(readdirSync(home.dir)).toEqual(["auth.json"]);
+      expect(readdirSync(home.dir).sort()).toEqual(["auth.json", ...LOCKS].sort());
     } finally {
       home.remove();
     }
@@ -359,33 +353,28 @@ async function deadPid(): Promise<number> {
   return pid;
 }
 
-function startTime(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
-}
-
-function writeLock(home: string, owner: { pid: number; host?: string; start?: string | null; token?: string }, name = LOCK): void {
+function writeLegacyLock(home: string, owner: { pid: number }, name = LEGACY_LOCK): void {
   writeFileSync(path.join(home, name), JSON.stringify({ host: hostname(), start: null, token: `test-${owner.pid}`, ...owner }), { mode: 0o600 });
 }
 
-describe("stale and foreign lock files", () => {
-  const login = (home: string, key: string) => runCodexAuth(["login", "--with-api-key"], { stdin: key, env: { CODEX_HOME: home } });
+describe("lock files: codex-auth's old ones, and flock held by another process (Codex, or another codex-auth)", () => {
+  const login = (home: string, key: string, env: Record<string, string> = {}) =>
+    runCodexAuth(["login", "--with-api-key"], { stdin: key, env: { CODEX_HOME: home, ...env } });
 
   it.each([
-    ["a dead process on this host", async (home: string) => writeLock(home, { pid: await deadPid() })],
-    ["a reused pid (alive, but started later than the owner)", async (home: string) => writeLock(home, { pid: process.pid, start: "1" })],
-    ["unreadable content", async (home: string) => writeFileSync(path.join(home, LOCK), "\u0000garbage")],
+    ["a dead process", async (home: string) => writeLegacyLock(home, { pid: await deadPid() })],
+    ["unreadable content", async (home: string) => writeFileSync(path.join(home, LEGACY_LOCK), "\u0000garbage")],
     [
       "a dead owner plus a dead breaker's break lock and orphaned temp files",
       async (home: string) => {
         const dead = await deadPid();
-        writeLock(home, { pid: dead });
-        writeLock(home, { pid: dead, token: "breaker" }, `${LOCK}.break`);
-        writeFileSync(path.join(home, `${LOCK}.${dead}-1-1`), "{}");
+        writeLegacyLock(home, { pid: dead });
+        writeLegacyLock(home, { pid: dead }, `${LEGACY_LOCK}.break`);
+        writeFileSync(path.join(home, `${LEGACY_LOCK}.${dead}-1-1`), "{}");
         writeFileSync(path.join(home, `.auth.json.${dead}.1.1.tmp`), '{\n  "auth_mode": "apik');
       },
     ],
-  ])("left by %s: the next login proceeds at once and leaves only auth.json", async (_label, leave) => {
+  ])("an old codex-auth lock file left by %s: the next login proceeds at once and sweeps it", async (_label, leave) => {
     const home = tempDir("codex-auth-stale-");
     try {
       seed(home.dir, secret("sk-stale-old-"));
@@ -394,78 +383,87 @@ describe("stale and foreign lock files", () => {
       const result = await login(home.dir, key);
       record("stale", result);
       expect(result).toMatchObject({ code: 0, stderr: "Reading API key from stdin...\nAPI key saved. Authentication is checked when you send a request.\n" });
-      expect(readdirSync(home.dir)).toEqual(["auth.json"]);
+      expect(readdirSync(home.dir).sort()).toEqual(["auth.json", ...LOCKS].sort());
       expect(readFileSync(path.join(home.dir, "auth.json"), "utf8")).toBe(apiKeyFile(key));
     } finally {
       home.remove();
     }
   });
 
-  it("held by a live process on this host: the login waits (auth.json untouched meanwhile) and completes once the lock is released", async () => {
-    const home = tempDir("codex-auth-held-");
+  it("an old codex-auth lock file of a live process no longer excludes anyone: the login proceeds, the file is left to its owner", async () => {
+    const home = tempDir("codex-auth-legacy-live-");
     const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
     try {
-      const old = secret("sk-held-old-");
-      seed(home.dir, old);
-      writeLock(home.dir, { pid: holder.pid!, start: startTime(holder.pid!) });
+      seed(home.dir, secret("sk-legacy-old-"));
+      writeLegacyLock(home.dir, { pid: holder.pid! });
+      const result = await login(home.dir, secret("sk-legacy-new-"));
+      record("legacy live", result);
+      expect(result.code).toBe(0);
+      expect(existsSync(path.join(home.dir, LEGACY_LOCK))).toBe(true);
+    } finally {
+      holder.kill();
+      home.remove();
+    }
+  });
+
+  it("auth.lock flocked by another process: the login waits (auth.json untouched meanwhile) and completes once it is released", async () => {
+    const home = tempDir("codex-auth-held-");
+    try {
+      seed(home.dir, secret("sk-held-old-"));
+      const holder = await holdFlocks([path.join(home.dir, AUTH_LOCK_FILE)]);
       const before = snapshotHome(home.dir);
       const key = secret("sk-held-new-");
       const pending = login(home.dir, key);
       // The login has had time to start and find the lock; it must still be waiting, the file untouched.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expectHomeUnchanged(home.dir, before, "while the lock is held");
-      unlinkSync(path.join(home.dir, LOCK));
+      await holder.release();
       const result = await pending;
       record("held", result);
       expect(result.code).toBe(0);
       expect(readFileSync(path.join(home.dir, "auth.json"), "utf8")).toBe(apiKeyFile(key));
-      expect(readdirSync(home.dir)).toEqual(["auth.json"]);
+      expect(readdirSync(home.dir).sort()).toEqual(["auth.json", ...LOCKS].sort());
     } finally {
-      holder.kill();
       home.remove();
     }
   });
 
-  it("never released (a live holder, or an owner on another host that cannot be probed): the login gives up after its 10 s wait, naming the lock and owner; nothing changes", async () => {
-    const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
-    const homes = [tempDir("codex-auth-held-forever-"), tempDir("codex-auth-foreign-")];
+  it.each([AUTH_LOCK_FILE, AUTH_JSON_LOCK_FILE])("%s never released: the login gives up at its deadline (CODEX_AUTH_LOCK_TIMEOUT_MS), naming the lock; nothing changes", async (held) => {
+    const home = tempDir("codex-auth-held-forever-");
     try {
-      const owners = [
-        { pid: holder.pid!, host: hostname(), start: startTime(holder.pid!) },
-        { pid: 4242, host: "build-agent-7.example.internal", start: "123" },
-      ];
-      const befores = homes.map((home, index) => {
-        seed(home.dir, secret("sk-foreign-old-"));
-        writeLock(home.dir, owners[index]!);
-        return snapshotHome(home.dir);
-      });
-      const results = await Promise.all(homes.map((home) => login(home.dir, secret("sk-foreign-new-"))));
-      results.forEach((result, index) => {
+      seed(home.dir, secret("sk-foreign-old-"));
+      const holder = await holdFlocks([path.join(home.dir, held)]);
+      try {
+        const before = snapshotHome(home.dir);
+        const result = await login(home.dir, secret("sk-foreign-new-"), { CODEX_AUTH_LOCK_TIMEOUT_MS: "300" });
         record("lock timeout", result);
-        const owner = owners[index]!;
         expect(result).toMatchObject({
           code: 1,
-          stderr: `Reading API key from stdin...\nError logging in: timed out waiting for lock ${path.join(homes[index]!.dir, LOCK)} held by pid ${owner.pid} on ${owner.host}\n`,
+          stderr: `Reading API key from stdin...\nError logging in: timed out after 300 ms waiting for the lock on "${path.join(home.dir, held)}" (another codex-auth or Codex process holds it)\n`,
         });
-        expectHomeUnchanged(homes[index]!.dir, befores[index]!, "lock timeout");
-      });
+        expectHomeUnchanged(home.dir, before, "lock timeout");
+      } finally {
+        await holder.release();
+      }
     } finally {
-      holder.kill();
-      for (const home of homes) home.remove();
+      home.remove();
     }
-  }, 40_000);
+  });
 
-  it("in-process, with a short wait: the foreign owner's lock is never broken, and delete (logout) waits for it too", async () => {
+  it("in-process, with a short wait: save and delete (logout) both wait for a held lock and end at the deadline; nothing changes", async () => {
     const home = tempDir("codex-auth-foreign-inproc-");
     try {
       seed(home.dir, secret("sk-foreign-inproc-"));
-      writeLock(home.dir, { pid: 1, host: "elsewhere.example", start: "1" });
-      const before = snapshotHome(home.dir);
-      const store = new FileAuthStore(home.dir, { lockTimeoutMs: 200 });
-      await expect(store.save({ auth_mode: "apikey", OPENAI_API_KEY: secret("sk-x-") })).rejects.toMatchObject({ code: "STORE_LOCK_TIMEOUT" });
-      await expect(store.delete()).rejects.toMatchObject({ code: "STORE_LOCK_TIMEOUT" });
-      expectHomeUnchanged(home.dir, before, "foreign lock");
-      expect(existsSync(path.join(home.dir, LOCK))).toBe(true);
+      const holder = await holdFlocks([path.join(home.dir, AUTH_LOCK_FILE)]);
+      try {
+        const before = snapshotHome(home.dir);
+        const store = new FileAuthStore(home.dir, { lockTimeoutMs: 200 });
+        await expect(store.save({ auth_mode: "apikey", OPENAI_API_KEY: secret("sk-x-") })).rejects.toMatchObject({ code: "STORE_LOCK_TIMEOUT" });
+        await expect(store.delete()).rejects.toMatchObject({ code: "STORE_LOCK_TIMEOUT" });
+        expectHomeUnchanged(home.dir, before, "held lock");
+      } finally {
+        await holder.release();
+      }
     } finally {
       home.remove();
     }

@@ -6,7 +6,6 @@ import { revokeManagedTokens } from "./revoke.js";
 import {
   ensureFreshManagedTokens,
   managedRecoverySteps,
-  refreshLockPath,
   RefreshFailureMemo,
   refreshManagedTokens,
   type ManagedRefreshOptions,
@@ -51,7 +50,7 @@ export class ManagedChatgpt {
 
   refreshOptions(): ManagedRefreshOptions {
     return {
-      lockPath: this.options.ephemeral ? null : refreshLockPath(this.options.codexHome),
+      lockHome: this.options.ephemeral ? null : this.options.codexHome,
       env: this.options.env,
       memo: this.memo,
       ...(this.options.httpTimeoutMs === undefined ? {} : { httpTimeoutMs: this.options.httpTimeoutMs }),

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import path from "node:path";
 import type { AuthDotJson, StoredChatgptTokens } from "../../../generated/storage/auth-json.js";
 import { HttpError } from "../../http/request.js";
 import { OAuthStatusError, requestTokenRefresh, resolveOAuthEndpoints, type OAuthEndpoints, type TokenResponse } from "../../http/oauth.js";
@@ -7,25 +6,19 @@ import type { RecoveryStep } from "../recovery.js";
 import { Secret } from "../secret.js";
 import type { AuthStore } from "../store/auth-store.js";
 import { resolveStoredMode } from "../store/format.js";
-import { withFileLock } from "../store/lock.js";
+import { withAuthLock } from "../store/lock.js";
 import { parseChatgptIdToken } from "./id-token.js";
 import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh } from "./persist.js";
 import { needsRefresh } from "./refresh-window.js";
 
 /**
  * Managed ChatGPT token refresh (Codex's `refresh_token()` / `classify_refresh_token_failure`),
- * made safe across processes: a refresh takes a lock next to auth.json, re-reads the store, and
- * adopts tokens another process already refreshed instead of spending the (single-use) refresh
- * token a second time. Permanent failures are remembered for the exact credential (by a SHA-256
- * of its refresh token, never the token) so they are not retried until the credential changes.
+ * made safe across processes: a refresh holds Codex's auth.json locks (store/lock.ts) across
+ * re-read, request and write, and adopts tokens another process already refreshed instead of
+ * spending the (single-use) refresh token a second time. Permanent failures are remembered for the
+ * exact credential (by a SHA-256 of its refresh token, never the token) so they are not retried
+ * until the credential changes.
  */
-
-/** Beside the store's own lock (which `save` takes), so the refresh can hold this one across reload, request and save. */
-export const REFRESH_LOCK_FILE = "auth.json.codex-auth.refresh.lock";
-
-export function refreshLockPath(codexHome: string): string {
-  return path.join(codexHome, REFRESH_LOCK_FILE);
-}
 
 export { needsRefresh, REFRESH_WINDOW_MS, TOKEN_REFRESH_INTERVAL_MS } from "./refresh-window.js";
 
@@ -128,13 +121,19 @@ export interface ManagedRefreshOptions {
   /** Default: resolved from `env` (or process.env). */
   endpoints?: OAuthEndpoints;
   env?: Readonly<Record<string, string | undefined>>;
-  /** The cross-process lock file (`refreshLockPath(codexHome)`); null: in-process serialization only (ephemeral store). */
-  lockPath: string | null;
+  /** The CODEX_HOME whose auth.json locks the refresh holds; null: in-process serialization only (ephemeral store). */
+  lockHome: string | null;
   memo?: RefreshFailureMemo;
   /** Wall clock in epoch nanoseconds, for `last_refresh`. */
   now?: () => bigint;
-  /** How long to wait for another process's refresh (default 30 s: its request alone may take 10 s). */
+  /** How long to wait for another process's refresh (default: the lock's, 30 s; its request alone may take 10 s). */
   lockTimeoutMs?: number;
+  /**
+   * After our request is refused as `refresh_token_reused`, how long to watch the store for the
+   * tokens of the process that spent it first (Codex sends its request before taking the lock, and
+   * writes its answer as soon as we release it). Default: env CODEX_AUTH_REUSE_GRACE_MS, else 2 s.
+   */
+  reuseGraceMs?: number;
   httpTimeoutMs?: number;
 }
 
@@ -160,8 +159,8 @@ export async function refreshManagedTokens(store: AuthStore, snapshot: AuthDotJs
   if (snapshotTokens === undefined) throw new RefreshTokenError("permanent", "other", REFRESH_FAILURE_MESSAGES.other);
   const snapshotAccount = accountIdOf(snapshot);
 
-  return serialized(options.lockPath ?? store, () =>
-    locked(options, async () => {
+  const spent = await serialized(options.lockHome ?? store, () =>
+    locked(options, async (): Promise<ManagedRefreshResult | { reused: RefreshTokenError; tokens: StoredChatgptTokens }> => {
       const current = await store.load({ fresh: true });
       const currentTokens = current !== null && resolveStoredMode(current) === "chatgpt" ? current.tokens : undefined;
       if (current === null || currentTokens === undefined || snapshotAccount === null || accountIdOf(current) !== snapshotAccount) {
@@ -183,6 +182,7 @@ export async function refreshManagedTokens(store: AuthStore, snapshot: AuthDotJs
         );
       } catch (error) {
         const failure = classifyRefreshFailure(error);
+        if (failure.reason === "exhausted" && options.lockHome !== null) return { reused: failure, tokens: currentTokens };
         memo.remember(currentTokens, failure);
         throw failure;
       }
@@ -208,6 +208,35 @@ export async function refreshManagedTokens(store: AuthStore, snapshot: AuthDotJs
       return { auth: updated, outcome: "refreshed" as const };
     }),
   );
+  if ("auth" in spent) return spent;
+  // Outside the lock, so the process that spent the token first can write what it received.
+  const adopted = await adoptTokensOfFirstSpender(store, spent.tokens, snapshotAccount, options);
+  if (adopted !== null) return { auth: adopted, outcome: "adopted" };
+  memo.remember(spent.tokens, spent.reused);
+  throw spent.reused;
+}
+
+export const REUSE_GRACE_ENV = "CODEX_AUTH_REUSE_GRACE_MS";
+const DEFAULT_REUSE_GRACE_MS = 2_000;
+
+/**
+ * The refresh token was refused as already used: another process (Codex spends it before taking
+ * the lock) holds new tokens and writes them once it gets the lock. The store is read until they
+ * appear, for the same account, or the grace period ends (null: the refusal stands).
+ */
+async function adoptTokensOfFirstSpender(store: AuthStore, spent: StoredChatgptTokens, account: string | null, options: ManagedRefreshOptions): Promise<AuthDotJson | null> {
+  const fromEnv = Number((options.env ?? process.env)[REUSE_GRACE_ENV] ?? NaN);
+  const graceMs = options.reuseGraceMs ?? (Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : DEFAULT_REUSE_GRACE_MS);
+  const deadline = Date.now() + graceMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+    const current = await store.load({ fresh: true });
+    if (current !== null && current.tokens !== undefined && resolveStoredMode(current) === "chatgpt" && !sameTokens(current.tokens, spent)) {
+      return accountIdOf(current) === account ? current : null;
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return null;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+  }
 }
 
 export interface ProactiveRefreshOptions extends ManagedRefreshOptions {
@@ -276,8 +305,8 @@ function sameTokens(a: StoredChatgptTokens, b: StoredChatgptTokens): boolean {
 }
 
 function locked<T>(options: ManagedRefreshOptions, fn: () => Promise<T>): Promise<T> {
-  if (options.lockPath === null) return fn();
-  return withFileLock(options.lockPath, fn, { timeoutMs: options.lockTimeoutMs ?? 30_000 });
+  if (options.lockHome === null) return fn();
+  return withAuthLock(options.lockHome, fn, options.lockTimeoutMs === undefined ? {} : { timeoutMs: options.lockTimeoutMs });
 }
 
 /** One refresh at a time per lock (or per store) inside this process; the file lock covers other processes. */

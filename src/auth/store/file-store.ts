@@ -1,20 +1,24 @@
-import { readFileSync, statSync } from "node:fs";
-import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { authFilePath } from "../codex-home.js";
 import { AuthError, describeSystemError } from "../errors.js";
 import type { AuthDotJson, AuthStore, LoadOptions } from "./auth-store.js";
 import { parseAuthDotJson, serializeAuthDotJson } from "./format.js";
 
-/** Our lock's own name: Codex 0.169.0 keeps a permanent empty `auth.json.lock` for flock(2), which Node cannot take. */
-export const AUTH_LOCK_FILE = "auth.json.codex-auth.lock";
+export { AUTH_LOCK_FILE, AUTH_JSON_LOCK_FILE } from "./lock-names.js";
 
-let tempCounter = 0;
-
-/** `.auth.json.<pid>.<ms>.<n>.tmp`: the temp file a save writes and renames over auth.json. */
-const TEMP_FILE = /^\.auth\.json\.(\d+)\.\d+\.\d+\.tmp$/;
-/** A temp file this old cannot belong to a save in progress (a save holds the lock for milliseconds). */
-const ORPHAN_AGE_MS = 10 * 60_000;
+/**
+ * `.auth-XXXXXX`: the temp file a save writes (O_EXCL, 0600) and renames over auth.json, named as
+ * Codex names its own. Both tools write one only while holding the lock, so under the lock every
+ * such file is debris of a writer killed before its rename.
+ */
+const TEMP_FILE = /^\.auth-[A-Za-z0-9]{6}$/;
+/** What codex-auth before the flock lock named its temp files: debris too, once its pid is gone or it is old. */
+const LEGACY_TEMP_FILE = /^\.auth\.json\.(\d+)\.\d+\.\d+\.tmp$/;
+const LEGACY_ORPHAN_AGE_MS = 10 * 60_000;
+const TEMP_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /**
  * `$CODEX_HOME/auth.json` in Codex's exact format, mode 0600. Writes are atomic (temp file in the
@@ -50,6 +54,7 @@ export class FileAuthStore implements AuthStore {
       throw new AuthError("STORE_WRITE_FAILED", `failed to create ${this.codexHome}: ${describeSystemError(error)}`);
     });
     await this.locked(async () => {
+      this.refuseSymbolicLink("write CLI auth to");
       const existing = await this.readText(true);
       if (existing !== null) parseAuthDotJson(existing, this.description, "; remove it with `codex-auth logout` first");
       // First, so that space held by a crashed save's temp file is free for this one.
@@ -62,14 +67,39 @@ export class FileAuthStore implements AuthStore {
   async delete(): Promise<boolean> {
     try {
       return await this.locked(async () => {
+        this.refuseSymbolicLink("remove CLI auth");
         await this.removeOrphanedTempFiles();
         return this.unlinkAuthFile();
       });
     } catch (error) {
       // A full disk refuses the lock file itself, yet logout is how a user frees that space. One
       // unlink is atomic, so even unlocked it lands wholly before or after any concurrent save.
-      if (error instanceof AuthError && error.code === "STORE_WRITE_FAILED" && isNoSpace(error.cause)) return this.unlinkAuthFile();
+      if (error instanceof AuthError && error.code === "STORE_WRITE_FAILED" && isNoSpace(error.cause)) {
+        this.refuseSymbolicLink("remove CLI auth");
+        return this.unlinkAuthFile();
+      }
       throw error;
+    }
+  }
+
+  /**
+   * A symlinked auth.json is read through, but never written or removed: a rename would replace the
+   * link and leave the old secret in its target, and an unlink would remove the link alone while
+   * the credential stays in the target (what Codex 0.171.0 does: "Successfully logged out" with the
+   * secret still on disk). Nothing is touched; the message says what to do.
+   */
+  private refuseSymbolicLink(action: string): void {
+    let link: string | null = null;
+    try {
+      if (lstatSync(this.path).isSymbolicLink()) link = readlinkSync(this.path);
+    } catch {
+      return;
+    }
+    if (link !== null) {
+      throw new AuthError(
+        "STORE_WRITE_FAILED",
+        `refusing to ${action} ${this.description}: it is a symbolic link (to "${link}"); remove the link and the file it points to, then sign in again`,
+      );
     }
   }
 
@@ -93,8 +123,8 @@ export class FileAuthStore implements AuthStore {
     const lockOptions = this.options.lockTimeoutMs === undefined ? {} : { timeoutMs: this.options.lockTimeoutMs };
     try {
       // The lock is only needed to write; reads rely on atomic rename and stay off this import.
-      const { withFileLock } = await import("./lock.js");
-      return await withFileLock(path.join(this.codexHome, AUTH_LOCK_FILE), fn, lockOptions);
+      const { withAuthLock } = await import("./lock.js");
+      return await withAuthLock(this.codexHome, fn, lockOptions);
     } catch (error) {
       if (error instanceof AuthError) throw error;
       throw new AuthError("STORE_WRITE_FAILED", `failed to lock CLI auth file "${this.path}": ${describeSystemError(error)}`, { cause: error });
@@ -114,12 +144,16 @@ export class FileAuthStore implements AuthStore {
       return;
     }
     for (const name of names) {
-      const pid = Number(TEMP_FILE.exec(name)?.[1] ?? NaN);
-      if (!Number.isSafeInteger(pid) || pid === process.pid) continue;
       const file = path.join(this.codexHome, name);
+      if (TEMP_FILE.test(name)) {
+        await unlink(file).catch(() => undefined);
+        continue;
+      }
+      const pid = Number(LEGACY_TEMP_FILE.exec(name)?.[1] ?? NaN);
+      if (!Number.isSafeInteger(pid) || pid === process.pid) continue;
       if (!processIsGone(pid)) {
         const modified = await stat(file).then((info) => info.mtimeMs, () => null);
-        if (modified === null || Date.now() - modified < ORPHAN_AGE_MS) continue;
+        if (modified === null || Date.now() - modified < LEGACY_ORPHAN_AGE_MS) continue;
       }
       await unlink(file).catch(() => undefined);
     }
@@ -156,9 +190,11 @@ export class FileAuthStore implements AuthStore {
   }
 
   private async writeAtomically(content: string): Promise<void> {
-    const temp = path.join(this.codexHome, `.auth.json.${process.pid}.${Date.now()}.${++tempCounter}.tmp`);
+    let temp = "";
     try {
-      const handle = await open(temp, "wx", 0o600);
+      const created = await this.createTempFile();
+      temp = created.temp;
+      const handle = created.handle;
       try {
         await handle.writeFile(content, "utf8");
         await handle.sync();
@@ -167,10 +203,23 @@ export class FileAuthStore implements AuthStore {
       }
       await rename(temp, this.path);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      if (temp !== "") await unlink(temp).catch(() => undefined);
       throw new AuthError("STORE_WRITE_FAILED", `failed to write CLI auth to ${this.description}: ${describeSystemError(error)}`);
     }
     await syncDirectory(this.codexHome);
+  }
+
+  /** `.auth-XXXXXX`, created exclusively (a name taken by chance is retried, as mkstemp does). */
+  private async createTempFile(): Promise<{ temp: string; handle: FileHandle }> {
+    for (let attempt = 0; ; attempt++) {
+      const suffix = [...randomBytes(6)].map((byte) => TEMP_ALPHABET[byte % TEMP_ALPHABET.length]).join("");
+      const temp = path.join(this.codexHome, `.auth-${suffix}`);
+      try {
+        return { temp, handle: await open(temp, "wx", 0o600) };
+      } catch (error) {
+        if ((error as { code?: string }).code !== "EEXIST" || attempt >= 100) throw error;
+      }
+    }
   }
 }
 

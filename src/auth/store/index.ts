@@ -5,7 +5,7 @@ import { FileAuthStore } from "./file-store.js";
 import type { KeyringEntryFactory } from "./keyring-store.js";
 
 export type { AuthDotJson, AuthStore } from "./auth-store.js";
-export { FileAuthStore, AUTH_LOCK_FILE } from "./file-store.js";
+export { FileAuthStore, AUTH_LOCK_FILE, AUTH_JSON_LOCK_FILE } from "./file-store.js";
 export { EphemeralAuthStore } from "./ephemeral-store.js";
 export type { KeyringEntry, KeyringEntryFactory } from "./keyring-store.js";
 export { parseAuthDotJson, resolveStoredMode, serializeAuthDotJson } from "./format.js";

@@ -1,182 +1,190 @@
-import { readFileSync } from "node:fs";
-import { link, readdir, readFile, unlink, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from "node:fs";
+import { readdir, unlink } from "node:fs/promises";
 import path from "node:path";
-import { AuthError } from "../errors.js";
+import { AuthError, describeSystemError } from "../errors.js";
+import { tryLockExclusive } from "./flock.js";
+import { AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE } from "./lock-names.js";
 
 /**
- * A small cross-process lock: a lock file created atomically (write a private temp file, then
- * `link()` it to the lock path, which fails if the lock exists, so the lock never appears
- * half-written) holding the owner's pid, host and process start time.
+ * The cross-process lock on `$CODEX_HOME/auth.json`, taken exactly as Codex 0.169.0+ takes it
+ * (seen with strace on the real binary): open `auth.lock` (create, 0666) and `flock(LOCK_EX)`,
+ * then open `auth.json.lock` (create, 0600) and `flock(LOCK_EX|LOCK_NB)`. Both tools therefore
+ * exclude each other, in the same order, so neither can deadlock the other.
  *
- * Why not proper-lockfile: it decides staleness by mtime, so the owner must keep touching the file
- * and, after a crash, every other process waits out the stale threshold (10 s by default). Here a
- * dead owner on the same host is detected at once (pid gone, or pid reused by a process that started
- * later), and waiting is bounded. Owners on other hosts (network home directories) cannot be probed
- * and are waited for until the timeout.
+ * Codex blocks in `flock(LOCK_EX)` without a deadline; we never block the event loop: each lock
+ * is polled with LOCK_NB and a growing back-off until the deadline, then a STORE_LOCK_TIMEOUT
+ * error names the lock file. An flock lock belongs to the open file: it ends when the holder closes
+ * the file or dies, so there is no stale lock to break.
  */
-export interface LockOwner {
-  pid: number;
-  host: string;
-  /** /proc start time of the owning process (Linux), to tell a reused pid from the owner. */
-  start: string | null;
-  token: string;
-}
+export { AUTH_LOCK_FILE, AUTH_JSON_LOCK_FILE };
 
-export interface FileLockOptions {
-  /** How long to wait for a live owner before giving up. */
+/** The deadline knob: how long any codex-auth process waits for the auth.json lock (ms). */
+export const LOCK_TIMEOUT_ENV = "CODEX_AUTH_LOCK_TIMEOUT_MS";
+/** A refresh holds the lock across its request (up to 10 s), so waiters allow for that and more. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+export interface AuthLockOptions {
+  /** Default: env CODEX_AUTH_LOCK_TIMEOUT_MS, else 30 s. */
   timeoutMs?: number;
 }
 
-let sequence = 0;
+/** Which CODEX_HOMEs the current async context already holds: a save inside a guarded refresh does not lock twice. */
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
 
-/** Holders in this process queue here first, so the file lock (and its polling) only arbitrates between processes. */
+/** Holders in this process queue here first, so the flock (and its polling) only arbitrates between processes. */
 const inProcessTails = new Map<string, Promise<void>>();
 
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
-  const previous = inProcessTails.get(lockPath) ?? Promise.resolve();
+/** Runs `fn` holding Codex's auth.json locks in `codexHome` (re-entrant within one async context). */
+export async function withAuthLock<T>(codexHome: string, fn: () => Promise<T>, options: AuthLockOptions = {}): Promise<T> {
+  const home = path.resolve(codexHome);
+  const outer = held.getStore();
+  if (outer?.has(home)) return fn();
+
+  const previous = inProcessTails.get(home) ?? Promise.resolve();
   let done!: () => void;
   const tail = new Promise<void>((resolve) => (done = resolve));
-  inProcessTails.set(lockPath, tail);
-  await previous;
+  inProcessTails.set(home, tail);
   try {
-    const release = await acquireFileLock(lockPath, options);
+    await previous;
+    const release = await acquireAuthLock(home, options);
     try {
-      return await fn();
+      return await held.run(new Set([...(outer ?? []), home]), fn);
     } finally {
-      await release();
+      release();
     }
   } finally {
     done();
-    if (inProcessTails.get(lockPath) === tail) inProcessTails.delete(lockPath);
+    if (inProcessTails.get(home) === tail) inProcessTails.delete(home);
   }
 }
 
-export async function acquireFileLock(lockPath: string, options: FileLockOptions = {}): Promise<() => Promise<void>> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const owner: LockOwner = { pid: process.pid, host: hostname(), start: processStartTime(process.pid), token: `${process.pid}-${Date.now()}-${++sequence}` };
-  const content = JSON.stringify(owner);
+/** Takes both locks (auth.lock, then auth.json.lock) within one deadline; returns their release. */
+export async function acquireAuthLock(codexHome: string, options: AuthLockOptions = {}): Promise<() => void> {
+  const timeoutMs = options.timeoutMs ?? lockTimeoutFromEnv();
   const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (;;) {
-    if (await tryCreate(lockPath, content, owner.token)) {
-      await removeOrphans(lockPath);
-      return async () => {
-        // Only remove the lock if it is still ours (it could have been broken as stale by mistake).
-        const current = await readOwner(lockPath);
-        if (current?.token === owner.token) await unlink(lockPath).catch(() => undefined);
-      };
-    }
-    const current = await readOwner(lockPath);
-    if (current === null || isStale(current)) {
-      await breakStaleLock(lockPath, current);
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new AuthError("STORE_LOCK_TIMEOUT", `timed out waiting for lock ${lockPath} held by pid ${current.pid} on ${current.host}`);
-    }
-    await sleep(delay);
-    delay = Math.min(delay * 2, 50);
-  }
-}
-
-async function tryCreate(lockPath: string, content: string, token: string): Promise<boolean> {
-  const temp = `${lockPath}.${token}`;
+  const outerPath = path.join(codexHome, AUTH_LOCK_FILE);
+  const outer = openLockFile(outerPath, 0o666);
   try {
-    // Inside the try: a write that fails half-way (ENOSPC, EFBIG) must not leave the temp file behind.
-    await writeFile(temp, content, { mode: 0o600, flag: "wx" });
-    await link(temp, lockPath);
-    return true;
+    await waitForLock(outer, outerPath, deadline, timeoutMs);
+    const innerPath = path.join(codexHome, AUTH_JSON_LOCK_FILE);
+    const inner = openLockFile(innerPath, 0o600);
+    try {
+      await waitForLock(inner, innerPath, deadline, timeoutMs);
+    } catch (error) {
+      closeSync(inner);
+      throw error;
+    }
+    await removeLegacyLockDebris(codexHome);
+    // Closing a file drops its flock; auth.json.lock first, the reverse of taking them.
+    return () => {
+      closeSync(inner);
+      closeSync(outer);
+    };
   } catch (error) {
-    if ((error as { code?: string }).code === "EEXIST") return false;
+    closeSync(outer);
     throw error;
-  } finally {
-    await unlink(temp).catch(() => undefined);
   }
 }
 
-/** The lock's owner; null when the lock vanished or its content is unreadable (not ours to judge as live). */
-async function readOwner(lockPath: string): Promise<LockOwner | null> {
+function lockTimeoutFromEnv(): number {
+  const raw = process.env[LOCK_TIMEOUT_ENV]?.trim();
+  const value = raw ? Number(raw) : NaN;
+  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_LOCK_TIMEOUT_MS;
+}
+
+/**
+ * Opens (creating) a lock file for reading and writing. Never follows a symbolic link (a planted
+ * link must not make us create a file elsewhere) and never blocks on a FIFO; anything but a
+ * regular file is refused with an error that names it, at once.
+ */
+function openLockFile(lockPath: string, mode: number): number {
+  const flags = constants.O_RDWR | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+  let fd: number;
   try {
-    const value: unknown = JSON.parse(await readFile(lockPath, "utf8"));
-    const owner = value as Partial<LockOwner>;
-    if (typeof owner.pid === "number" && typeof owner.host === "string" && typeof owner.token === "string") {
-      return { pid: owner.pid, host: owner.host, start: typeof owner.start === "string" ? owner.start : null, token: owner.token };
+    fd = openSync(lockPath, flags, mode);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const what = code === "ELOOP" || isSymbolicLink(lockPath) ? "it is a symbolic link" : describeSystemError(error);
+    throw new AuthError("STORE_WRITE_FAILED", `failed to open lock file "${lockPath}": ${what}`, { cause: error });
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new AuthError("STORE_WRITE_FAILED", `failed to open lock file "${lockPath}": it is not a regular file`);
+  }
+  return fd;
+}
+
+function isSymbolicLink(file: string): boolean {
+  try {
+    return lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Polls LOCK_EX|LOCK_NB until it is granted or the deadline passes; the deadline is checked on every path. */
+async function waitForLock(fd: number, lockPath: string, deadline: number, timeoutMs: number): Promise<void> {
+  let delay = 1;
+  for (;;) {
+    let granted: boolean;
+    try {
+      granted = tryLockExclusive(fd);
+    } catch (error) {
+      throw new AuthError("STORE_WRITE_FAILED", `failed to lock "${lockPath}": ${describeSystemError(error)}`, { cause: error });
     }
-    return { pid: -1, host: "", start: null, token: "" };
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return null;
-    // Garbage content cannot come from link() creation; treat it as a dead owner.
-    return { pid: -1, host: "", start: null, token: "" };
-  }
-}
-
-function isStale(owner: LockOwner): boolean {
-  if (owner.pid <= 0) return true;
-  if (owner.host !== hostname()) return false;
-  if (owner.pid === process.pid) return false;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    return (error as { code?: string }).code === "ESRCH";
-  }
-  const start = processStartTime(owner.pid);
-  return owner.start !== null && start !== null && start !== owner.start;
-}
-
-/**
- * Removes a stale lock. Breakers take a second lock (`<lock>.break`) so that only one of them at a
- * time rechecks and unlinks: without it, a slow breaker could unlink a fresh lock that another
- * process created after the first breaker removed the stale one. A breaker that itself died
- * mid-break (a window of a few syscalls) is detected the same way and its break lock removed.
- */
-async function breakStaleLock(lockPath: string, seen: LockOwner | null): Promise<void> {
-  if (seen === null) return;
-  const breaker = `${lockPath}.break`;
-  const token = `${process.pid}-${Date.now()}-${++sequence}`;
-  const me: LockOwner = { pid: process.pid, host: hostname(), start: processStartTime(process.pid), token };
-  if (!(await tryCreate(breaker, JSON.stringify(me), token))) {
-    const other = await readOwner(breaker);
-    if (other !== null && isStale(other)) await unlink(breaker).catch(() => undefined);
-    await sleep(2);
-    return;
-  }
-  try {
-    const again = await readOwner(lockPath);
-    if (again !== null && again.token === seen.token) await unlink(lockPath).catch(() => undefined);
-  } finally {
-    await unlink(breaker).catch(() => undefined);
+    if (granted) return;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new AuthError(
+        "STORE_LOCK_TIMEOUT",
+        `timed out after ${timeoutMs} ms waiting for the lock on "${lockPath}" (another codex-auth or Codex process holds it)`,
+      );
+    }
+    await sleep(Math.min(delay, left));
+    delay = Math.min(delay * 2, 25);
   }
 }
 
 /**
- * Lock holders killed at the wrong moment leave debris: the private temp file of `tryCreate`
- * (`<lock>.<pid>-<ms>-<n>`, between its write and its unlink) and a break lock (`<lock>.break`,
- * and its own temp `<lock>.break.<pid>-...`). Once we hold the lock, what belongs to a dead
- * process on this host is removed; live processes' files are left alone. Best effort.
+ * codex-auth before the flock lock used its own lock files (`auth.json.codex-auth.lock`, the refresh
+ * lock, their `.break` locks and `<lock>.<pid>-<ms>-<n>` temp files). Nothing uses them now; the
+ * ones a dead process left are removed, best effort. Only regular files are touched.
  */
-async function removeOrphans(lockPath: string): Promise<void> {
-  const directory = path.dirname(lockPath);
-  const base = path.basename(lockPath);
+const LEGACY_LOCK = /^auth\.json\.codex-auth(?:\.refresh)?\.lock(?:\.break)?(?:\.(\d+)-\d+-\d+)?$/;
+
+async function removeLegacyLockDebris(codexHome: string): Promise<void> {
   let names: string[];
   try {
-    names = await readdir(directory);
+    names = await readdir(codexHome);
   } catch {
     return;
   }
-  const temp = new RegExp(`^${escapeRegExp(base)}\\.(?:break\\.)?(\\d+)-\\d+-\\d+$`);
   for (const name of names) {
-    if (name === `${base}.break`) {
-      const breaker = await readOwner(path.join(directory, name));
-      if (breaker !== null && isStale(breaker)) await unlink(path.join(directory, name)).catch(() => undefined);
-      continue;
+    const match = LEGACY_LOCK.exec(name);
+    if (match === null) continue;
+    const file = path.join(codexHome, name);
+    try {
+      if (!lstatSync(file).isFile()) continue;
+      const pid = match[1] !== undefined ? Number(match[1]) : ownerPid(file);
+      if (pid !== null && pid !== process.pid && !processIsGone(pid)) continue;
+      await unlink(file);
+    } catch {
+      // best effort
     }
-    const pid = Number(temp.exec(name)?.[1] ?? NaN);
-    if (Number.isSafeInteger(pid) && pid !== process.pid && processIsGone(pid)) await unlink(path.join(directory, name)).catch(() => undefined);
   }
 }
 
-/** True only when no process with this pid exists on this host (ESRCH); a process we may not signal is alive. */
+/** The pid recorded in a legacy lock file; -1 (a dead owner) for content no live owner writes. */
+function ownerPid(file: string): number | null {
+  try {
+    const owner = JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown };
+    return typeof owner.pid === "number" && Number.isSafeInteger(owner.pid) ? owner.pid : -1;
+  } catch {
+    return -1;
+  }
+}
+
 function processIsGone(pid: number): boolean {
   if (!(pid > 0)) return true;
   try {
@@ -184,22 +192,6 @@ function processIsGone(pid: number): boolean {
     return false;
   } catch (error) {
     return (error as { code?: string }).code === "ESRCH";
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function processStartTime(pid: number): string | null {
-  if (process.platform !== "linux") return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 22 (starttime); fields after the parenthesised command name are space-separated.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return fields[19] ?? null;
-  } catch {
-    return null;
   }
 }
 

@@ -14,7 +14,7 @@ import {
   needsRefresh,
   REFRESH_FAILURE_MESSAGES,
   RefreshFailureMemo,
-  refreshLockPath,
+
   refreshManagedTokens,
   RefreshTokenError,
   type ManagedRefreshOptions,
@@ -42,7 +42,7 @@ function setup(server: DevServer, ttlSeconds = 3600, lastRefresh?: string) {
   const auth = chatgptAuth(issued, lastRefresh);
   writeAuth(home, auth);
   const store = new FileAuthStore(home);
-  const options: ManagedRefreshOptions = { lockPath: refreshLockPath(home), endpoints: resolveOAuthEndpoints(server.env()), memo: new RefreshFailureMemo() };
+  const options: ManagedRefreshOptions = { lockHome: home, endpoints: resolveOAuthEndpoints(server.env()), memo: new RefreshFailureMemo() };
   return { home, issued, auth, store, options };
 }
 

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuthError } from "../../../src/auth/errors.js";
 import { FileAuthStore } from "../../../src/auth/store/file-store.js";
-import { AUTH_LOCK_FILE, serializeAuthDotJson } from "../../../src/auth/store/index.js";
+import { AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE, serializeAuthDotJson } from "../../../src/auth/store/index.js";
 import { tempDir, type TempDir } from "../../support/cli-process.js";
 import { codexFixture } from "../../support/fixtures.js";
 
@@ -51,12 +51,12 @@ describe("FileAuthStore", () => {
     expect(statSync(authPath()).mode & 0o777).toBe(0o600);
   });
 
-  it("creates a missing CODEX_HOME directory when saving, and leaves no temp or lock files", async () => {
+  it("creates a missing CODEX_HOME directory when saving, and leaves no temp file; Codex's two lock files stay, as Codex leaves them", async () => {
     const nested = path.join(home.dir, "a", "b");
     const store = new FileAuthStore(nested);
     await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-x" });
-    expect(readdirSync(nested)).toEqual(["auth.json"]);
-    expect(existsSync(path.join(nested, AUTH_LOCK_FILE))).toBe(false);
+    expect(readdirSync(nested).sort()).toEqual(["auth.json", AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE].sort());
+    expect(statSync(path.join(nested, AUTH_LOCK_FILE)).size).toBe(0);
   });
 
   it("returns null when there is no file, and delete reports whether it removed one", async () => {
@@ -106,7 +106,7 @@ describe("FileAuthStore", () => {
     await Promise.all(keys.map((key) => store.save({ auth_mode: "apikey", OPENAI_API_KEY: key })));
     const loaded = await store.load();
     expect(keys).toContain(loaded?.OPENAI_API_KEY);
-    expect(readdirSync(home.dir)).toEqual(["auth.json"]);
+    expect(readdirSync(home.dir).sort()).toEqual(["auth.json", AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE].sort());
   });
 
   it("removes temp files a killed save left behind (dead pid, or too old to be in progress) on the next save and delete, and keeps a live one's", async () => {
@@ -120,16 +120,55 @@ describe("FileAuthStore", () => {
       const hourAgo = new Date(Date.now() - 3_600_000);
       utimesSync(path.join(home.dir, staleLiveTemp), hourAgo, hourAgo);
       writeFileSync(path.join(home.dir, "unrelated.tmp"), "x");
+      // What a writer (Codex or codex-auth) killed between its write and its rename leaves.
+      writeFileSync(path.join(home.dir, ".auth-Ab3dE9"), '{"auth_mode":');
       const store = new FileAuthStore(home.dir);
       await store.save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-after-crash" });
-      expect(readdirSync(home.dir).sort()).toEqual([liveTemp, "auth.json", "unrelated.tmp"].sort());
+      const locks = [AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE];
+      expect(readdirSync(home.dir).sort()).toEqual([liveTemp, "auth.json", "unrelated.tmp", ...locks].sort());
 
       writeFileSync(path.join(home.dir, deadTemp), "{");
+      writeFileSync(path.join(home.dir, ".auth-Zz9yX8"), "{");
       expect(await store.delete()).toBe(true);
-      expect(readdirSync(home.dir).sort()).toEqual([liveTemp, "unrelated.tmp"].sort());
+      expect(readdirSync(home.dir).sort()).toEqual([liveTemp, "unrelated.tmp", ...locks].sort());
     } finally {
       sleeper.kill();
     }
+  });
+});
+
+describe("FileAuthStore with a symlinked auth.json (Codex 0.171.0 writes through the link, and its logout unlinks only the link, leaving the secret in the target)", () => {
+  const target = () => path.join(home.dir, "elsewhere", "real-auth.json");
+  const plant = (content: string) => {
+    mkdirSync(path.dirname(target()));
+    writeFileSync(target(), content, { mode: 0o600 });
+    symlinkSync(target(), authPath());
+  };
+
+  it("reads through the link, as Codex does", async () => {
+    plant('{\n  "OPENAI_API_KEY": "sk-in-target"\n}');
+    expect((await new FileAuthStore(home.dir).load())?.OPENAI_API_KEY).toBe("sk-in-target");
+  });
+
+  it("a save is refused with a message naming the link; the link and its target are untouched", async () => {
+    const before = '{\n  "OPENAI_API_KEY": "sk-old-in-target"\n}';
+    plant(before);
+    const error = await storeError(new FileAuthStore(home.dir).save({ auth_mode: "apikey", OPENAI_API_KEY: "sk-new" }));
+    expect(error.code).toBe("STORE_WRITE_FAILED");
+    expect(error.message).toBe(
+      `refusing to write CLI auth to file "${authPath()}": it is a symbolic link (to "${target()}"); remove the link and the file it points to, then sign in again`,
+    );
+    expect(lstatSync(authPath()).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target(), "utf8")).toBe(before);
+    expect(readdirSync(path.dirname(target()))).toEqual(["real-auth.json"]);
+  });
+
+  it("delete (logout) is refused rather than removing the link alone and calling the credential removed", async () => {
+    plant('{\n  "OPENAI_API_KEY": "sk-old-in-target"\n}');
+    const error = await storeError(new FileAuthStore(home.dir).delete());
+    expect(error.message).toMatch(/^refusing to remove CLI auth file ".*": it is a symbolic link/);
+    expect(lstatSync(authPath()).isSymbolicLink()).toBe(true);
+    expect(existsSync(target())).toBe(true);
   });
 });
 

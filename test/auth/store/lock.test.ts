@@ -1,19 +1,26 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuthError } from "../../../src/auth/errors.js";
-import { acquireFileLock, withFileLock } from "../../../src/auth/store/lock.js";
+import { AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE, withAuthLock } from "../../../src/auth/store/lock.js";
 import { tempDir, type TempDir } from "../../support/cli-process.js";
+import { holdFlocks, isFlocked } from "./fixtures/flock-holder.js";
 
+/**
+ * The auth.json lock as Codex takes it: flock(2) on `auth.lock`, then on `auth.json.lock`. Other
+ * processes (the holder fixture, which does what Codex does) are excluded and exclude us; every wait
+ * ends at its deadline with an error naming the lock; lock paths that are not regular files are
+ * refused at once.
+ */
 let home: TempDir;
 beforeEach(() => (home = tempDir("codex-auth-lock-")));
 afterEach(() => home.remove());
 
-const lockPath = () => path.join(home.dir, "test.lock");
+const outer = () => path.join(home.dir, AUTH_LOCK_FILE);
+const inner = () => path.join(home.dir, AUTH_JSON_LOCK_FILE);
 
-/** A pid that belonged to a process which has exited. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ["-e", "0"]);
   const pid = child.pid!;
@@ -21,76 +28,117 @@ async function deadPid(): Promise<number> {
   return pid;
 }
 
-describe("file lock", () => {
-  it("holds the owner's pid and host while held, and removes the lock file on release", async () => {
-    const release = await acquireFileLock(lockPath());
-    const owner = JSON.parse(readFileSync(lockPath(), "utf8"));
-    expect(owner).toMatchObject({ pid: process.pid, host: hostname() });
-    await release();
-    expect(existsSync(lockPath())).toBe(false);
+describe("auth.json lock (flock, as Codex)", () => {
+  it("holds flock on auth.lock and auth.json.lock while the function runs, and drops both after; the files stay, auth.json.lock 0600", async () => {
+    const seen = await withAuthLock(home.dir, async () => ({ outer: isFlocked(outer()), inner: isFlocked(inner()) }));
+    expect(seen).toEqual({ outer: true, inner: true });
+    expect(isFlocked(outer())).toBe(false);
+    expect(isFlocked(inner())).toBe(false);
+    expect(statSync(inner()).mode & 0o777).toBe(0o600);
+    expect(statSync(outer()).isFile()).toBe(true);
   });
 
-  it("breaks a lock left by a dead process at once", async () => {
-    writeFileSync(lockPath(), JSON.stringify({ pid: await deadPid(), host: hostname(), start: null, token: "dead" }));
-    const result = await withFileLock(lockPath(), async () => "acquired", { timeoutMs: 5_000 });
-    expect(result).toBe("acquired");
+  it("waits for another process holding auth.lock and runs once it lets go", async () => {
+    const holder = await holdFlocks([outer()]);
+    let ran = false;
+    const locked = withAuthLock(home.dir, async () => (ran = true), { timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ran).toBe(false);
+    await holder.release();
+    await locked;
+    expect(ran).toBe(true);
   });
 
-  it("treats unreadable lock content as stale", async () => {
-    writeFileSync(lockPath(), "garbage");
-    expect(await withFileLock(lockPath(), async () => 1, { timeoutMs: 5_000 })).toBe(1);
-  });
-
-  it("waits for a live owner and gives up after the bounded wait, naming the owner", async () => {
-    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
+  it("a lock held past the deadline ends in STORE_LOCK_TIMEOUT naming the held lock file; the function never runs", async () => {
+    const holder = await holdFlocks([inner()]);
     try {
-      writeFileSync(lockPath(), JSON.stringify({ pid: sleeper.pid, host: hostname(), start: null, token: "live" }));
-      const error = await withFileLock(lockPath(), async () => 1, { timeoutMs: 200 }).catch((e: unknown) => e);
+      let ran = false;
+      const error = await withAuthLock(home.dir, async () => (ran = true), { timeoutMs: 150 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AuthError);
       expect((error as AuthError).code).toBe("STORE_LOCK_TIMEOUT");
-      expect((error as AuthError).message).toBe(`timed out waiting for lock ${lockPath()} held by pid ${sleeper.pid} on ${hostname()}`);
-      expect(JSON.parse(readFileSync(lockPath(), "utf8")).token).toBe("live");
+      expect((error as AuthError).message).toBe(
+        `timed out after 150 ms waiting for the lock on "${inner()}" (another codex-auth or Codex process holds it)`,
+      );
+      expect(ran).toBe(false);
+      // Our auth.lock was given back on the failure path: another process can take it.
+      expect(isFlocked(outer())).toBe(false);
     } finally {
-      sleeper.kill();
+      await holder.release();
     }
   });
 
-  it("gives mutual exclusion to concurrent holders in one process", async () => {
-    const counter = path.join(home.dir, "counter");
-    writeFileSync(counter, "0");
+  it("the deadline comes from CODEX_AUTH_LOCK_TIMEOUT_MS when none is given", async () => {
+    const holder = await holdFlocks([outer()]);
+    const saved = process.env.CODEX_AUTH_LOCK_TIMEOUT_MS;
+    process.env.CODEX_AUTH_LOCK_TIMEOUT_MS = "120";
+    try {
+      const error = await withAuthLock(home.dir, async () => 1).catch((e: unknown) => e);
+      expect((error as AuthError).message).toMatch(/^timed out after 120 ms waiting for the lock on /);
+    } finally {
+      if (saved === undefined) delete process.env.CODEX_AUTH_LOCK_TIMEOUT_MS;
+      else process.env.CODEX_AUTH_LOCK_TIMEOUT_MS = saved;
+      await holder.release();
+    }
+  });
+
+  it("is re-entrant inside its own holder (a save inside a guarded refresh), and serializes separate holders in one process", async () => {
+    expect(await withAuthLock(home.dir, () => withAuthLock(home.dir, async () => "nested"), { timeoutMs: 1_000 })).toBe("nested");
+    const order: string[] = [];
     await Promise.all(
-      Array.from({ length: 30 }, () =>
-        withFileLock(lockPath(), async () => {
-          const value = Number(readFileSync(counter, "utf8"));
-          await new Promise((resolve) => setImmediate(resolve));
-          writeFileSync(counter, String(value + 1));
+      ["a", "b", "c"].map((name) =>
+        withAuthLock(home.dir, async () => {
+          order.push(`${name}+`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          order.push(`${name}-`);
         }),
       ),
     );
-    expect(readFileSync(counter, "utf8")).toBe("30");
+    expect(order).toEqual(["a+", "a-", "b+", "b-", "c+", "c-"]);
   });
 
-  it("after acquiring, removes debris of dead holders (private temp files, a dead breaker's lock) and keeps live processes'", async () => {
-    const dead = await deadPid();
-    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
-    try {
-      const debris = [`test.lock.${dead}-1-1`, `test.lock.break.${dead}-2-2`];
-      const live = [`test.lock.${sleeper.pid}-3-3`];
-      for (const name of [...debris, ...live]) writeFileSync(path.join(home.dir, name), "{}");
-      writeFileSync(`${lockPath()}.break`, JSON.stringify({ pid: dead, host: hostname(), start: null, token: "dead-breaker" }));
-      writeFileSync(path.join(home.dir, "test.lockfile-unrelated"), "x");
-      const release = await acquireFileLock(lockPath(), { timeoutMs: 5_000 });
-      expect(readdirSync(home.dir).sort()).toEqual(["test.lock", ...live, "test.lockfile-unrelated"].sort());
-      await release();
-      expect(readdirSync(home.dir).sort()).toEqual([...live, "test.lockfile-unrelated"].sort());
-    } finally {
-      sleeper.kill();
-    }
+  describe("lock paths that are not lock files (hostile CODEX_HOME) fail at once with a clear error", () => {
+    it("auth.lock as a directory", async () => {
+      mkdirSync(outer());
+      const error = await withAuthLock(home.dir, async () => 1, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "STORE_WRITE_FAILED", message: `failed to open lock file "${outer()}": Is a directory (EISDIR)` });
+    });
+
+    it("auth.json.lock as a dangling symlink: refused, and nothing is created at its target", async () => {
+      const target = path.join(home.dir, "elsewhere", "planted");
+      mkdirSync(path.dirname(target));
+      symlinkSync(target, inner());
+      const error = await withAuthLock(home.dir, async () => 1, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "STORE_WRITE_FAILED", message: `failed to open lock file "${inner()}": it is a symbolic link` });
+      expect(existsSync(target)).toBe(false);
+      expect(isFlocked(outer())).toBe(false);
+    });
+
+    it("auth.lock as a symlink to a real file is refused too", async () => {
+      const target = path.join(home.dir, "real-file");
+      writeFileSync(target, "");
+      symlinkSync(target, outer());
+      await expect(withAuthLock(home.dir, async () => 1, { timeoutMs: 60_000 })).rejects.toMatchObject({ code: "STORE_WRITE_FAILED" });
+    });
   });
 
-  it("keeps a live breaker's break lock", async () => {
-    writeFileSync(`${lockPath()}.break`, JSON.stringify({ pid: process.pid, host: hostname(), start: null, token: "live-breaker" }));
-    await withFileLock(lockPath(), async () => undefined, { timeoutMs: 5_000 });
-    expect(existsSync(`${lockPath()}.break`)).toBe(true);
+  describe("debris of the lock files codex-auth used before", () => {
+    it("removes old lock files of dead owners and unreadable ones; keeps a live owner's, and leaves directories alone", async () => {
+      const dead = await deadPid();
+      const owner = (pid: number) => JSON.stringify({ pid, host: hostname(), start: null, token: "t" });
+      writeFileSync(path.join(home.dir, "auth.json.codex-auth.lock"), owner(dead));
+      writeFileSync(path.join(home.dir, "auth.json.codex-auth.refresh.lock.break"), "garbage");
+      writeFileSync(path.join(home.dir, `auth.json.codex-auth.lock.${dead}-1-1`), owner(dead));
+      const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"]);
+      try {
+        writeFileSync(path.join(home.dir, "auth.json.codex-auth.refresh.lock"), owner(sleeper.pid!));
+        mkdirSync(path.join(home.dir, "auth.json.codex-auth.lock.break"));
+        await withAuthLock(home.dir, async () => undefined, { timeoutMs: 5_000 });
+        const left = readdirSync(home.dir).filter((name) => name.startsWith("auth.json.codex-auth")).sort();
+        expect(left).toEqual(["auth.json.codex-auth.lock.break", "auth.json.codex-auth.refresh.lock"]);
+        expect(lstatSync(path.join(home.dir, "auth.json.codex-auth.lock.break")).isDirectory()).toBe(true);
+      } finally {
+        sleeper.kill();
+      }
+    });
   });
 });
