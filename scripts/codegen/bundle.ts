@@ -3,7 +3,7 @@ import { Ajv } from "ajv";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { CodegenError, joinPointer } from "./errors.js";
-import { checkKeywords, checkRefSiblings, checkRefs, isObject } from "./lint.js";
+import { checkKeywords, checkRefSiblings, checkRefs, clearReadCache, isObject } from "./lint.js";
 import { displayPath, readDocument } from "./read.js";
 
 /** The folders of the app-server protocol, in the order their types are generated. */
@@ -47,6 +47,8 @@ export async function bundleProtocolSchemas(schemasRoot: string): Promise<Protoc
 }
 
 export async function loadProtocolSchemas(schemasRoot: string): Promise<ProtocolSchemas> {
+  // Each load reads the files afresh: in one process (tests, the gate) they may have changed since.
+  clearReadCache();
   const root = protocolRoot(schemasRoot);
   const sources = new Map<string, DefinitionSource>();
   const rootRefs: Record<string, { $ref: string }> = {};
