@@ -23,7 +23,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         UsageWindow: {
-            /** @description Percent of the window used (an integer; Codex 0.169.0 rejects fractions). */
+            /** @description Percent of the window used (an integer; Codex rejects fractions). */
             used_percent: number;
             limit_window_seconds: number | null;
             reset_after_seconds?: number | null;

@@ -34,7 +34,7 @@ validate53.evaluated = {"props":{"detail":true},"dynamicProps":false,"dynamicIte
 
 export const validateRateLimitDetails = validate54;
 const schema21 = {"type":"object","properties":{"allowed":{"type":"boolean"},"limit_reached":{"type":"boolean"},"primary_window":{"oneOf":[{"$ref":"#/$defs/UsageWindow"},{"type":"null"}]},"secondary_window":{"oneOf":[{"$ref":"#/$defs/UsageWindow"},{"type":"null"}]}},"required":["allowed","limit_reached"]};
-const schema22 = {"type":"object","properties":{"used_percent":{"type":"integer","description":"Percent of the window used (an integer; Codex 0.169.0 rejects fractions)."},"limit_window_seconds":{"type":["integer","null"]},"reset_after_seconds":{"type":["integer","null"]},"reset_at":{"type":["integer","null"],"description":"Unix seconds."}},"required":["used_percent","limit_window_seconds"]};
+const schema22 = {"type":"object","properties":{"used_percent":{"type":"integer","description":"Percent of the window used (an integer; Codex rejects fractions)."},"limit_window_seconds":{"type":["integer","null"]},"reset_after_seconds":{"type":["integer","null"]},"reset_at":{"type":["integer","null"],"description":"Unix seconds."}},"required":["used_percent","limit_window_seconds"]};
 
 function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;

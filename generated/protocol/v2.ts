@@ -156,7 +156,7 @@ export interface GetAccountParams {
   refreshToken?: boolean;
 }
 /**
- * Usage-read hints Codex 0.169.0 clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.
+ * Usage-read hints Codex clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.
  */
 export interface GetAccountRateLimitsParams {
   excludeResetCreditDetails?: boolean;
@@ -202,7 +202,7 @@ export interface GetAccountResponse {
   userId?: string | null;
   requiresOpenaiAuth: boolean;
   /**
-   * Always null: codex-auth does not route between workspaces. Sent for wire compatibility with Codex 0.169.0.
+   * Always null: codex-auth does not route between workspaces. Sent because Codex sends it.
    */
   workspaceRouting?: null;
 }

@@ -1944,7 +1944,7 @@ validate79.errors = vErrors;
 return errors === 0;
 }
 
-const schema45 = {"title":"GetAccountRateLimitsParams","description":"Usage-read hints Codex 0.169.0 clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.","type":"object","properties":{"excludeResetCreditDetails":{"type":"boolean"},"supportsLunaReserve":{"type":"boolean"}}};
+const schema45 = {"title":"GetAccountRateLimitsParams","description":"Usage-read hints Codex clients send. Accepted for wire compatibility; codex-auth reads one usage snapshot either way.","type":"object","properties":{"excludeResetCreditDetails":{"type":"boolean"},"supportsLunaReserve":{"type":"boolean"}}};
 
 function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3105,7 +3105,7 @@ return errors === 0;
 }
 
 export const validateGetAccountResponse = validate106;
-const schema54 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent for wire compatibility with Codex 0.169.0."}},"required":["account","requiresOpenaiAuth"]};
+const schema54 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent because Codex sends it."}},"required":["account","requiresOpenaiAuth"]};
 
 function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;

@@ -1,7 +1,9 @@
 /**
  * `schemas/compat-allowlist.json`: breaking changes made on purpose, each with its reason.
  *
- * An entry matches a finding by rule and JSON pointer (and, when given, direction and method).
+ * An entry matches a finding by rule and JSON pointer (and, when given, message direction, method
+ * and `breaks`: the audience it accepts breaking, `oldClients` or `newClients`; without it, both).
+ * A finding that breaks both audiences is allowed only when both are covered.
  * It only ever covers breaking findings, and an entry that covers none is *stale* and fails the
  * check: the allowlist describes the difference with the current baseline, so once a release
  * (or the next schema change, before the first release) makes the change part of the baseline,
@@ -10,7 +12,7 @@
 import type { Finding } from "./diff.js";
 import { CompatError } from "./errors.js";
 import { isPlainObject } from "./load.js";
-import { isRuleId, RULE_IDS, type Direction, type RuleId } from "./rules.js";
+import { isAudience, isRuleId, RULE_IDS, type Audience, type Direction, type RuleId } from "./rules.js";
 
 export interface AllowlistEntry {
   rule: RuleId;
@@ -18,6 +20,7 @@ export interface AllowlistEntry {
   reason: string;
   direction?: Direction;
   method?: string;
+  breaks?: Audience;
 }
 
 export interface Allowlist {
@@ -42,7 +45,7 @@ export interface AllowlistOutcome {
 }
 
 const ROOT_KEYS = new Set(["entries", "$comment", "$schema"]);
-const ENTRY_KEYS = new Set(["rule", "pointer", "reason", "direction", "method"]);
+const ENTRY_KEYS = new Set(["rule", "pointer", "reason", "direction", "method", "breaks"]);
 
 export const EMPTY_ALLOWLIST: Allowlist = { entries: [] };
 
@@ -63,17 +66,19 @@ export function parseAllowlist(json: unknown, source: string): Allowlist {
     }
     const before = problems.length;
     for (const key of Object.keys(raw)) if (!ENTRY_KEYS.has(key)) problems.push(`${at}: unknown key "${key}"`);
-    const { rule, pointer, reason, direction, method } = raw;
+    const { rule, pointer, reason, direction, method, breaks } = raw;
     if (!isRuleId(rule)) problems.push(`${at}: "rule" must be one of ${RULE_IDS.join(", ")}`);
     if (typeof pointer !== "string" || (pointer !== "" && !pointer.startsWith("/"))) problems.push(`${at}: "pointer" must be a JSON pointer such as "/definitions/AuthMode/enum/5"`);
     if (typeof reason !== "string" || reason.trim() === "") problems.push(`${at}: "reason" is required: say why this breaking change is acceptable`);
     if (direction !== undefined && direction !== "clientToServer" && direction !== "serverToClient") problems.push(`${at}: "direction" must be clientToServer or serverToClient`);
     if (method !== undefined && (typeof method !== "string" || method === "")) problems.push(`${at}: "method" must be a method name`);
+    if (breaks !== undefined && !isAudience(breaks)) problems.push(`${at}: "breaks" must be oldClients (old clients with the new server) or newClients (new clients with older servers)`);
     if (problems.length > before) return;
     const entry: AllowlistEntry = { rule: rule as RuleId, pointer: pointer as string, reason: (reason as string).trim() };
     if (direction !== undefined) entry.direction = direction as Direction;
     if (method !== undefined) entry.method = method as string;
-    const identity = JSON.stringify([entry.rule, entry.pointer, entry.direction ?? null, entry.method ?? null]);
+    if (breaks !== undefined) entry.breaks = breaks as Audience;
+    const identity = JSON.stringify([entry.rule, entry.pointer, entry.direction ?? null, entry.method ?? null, entry.breaks ?? null]);
     const first = seen.get(identity);
     if (first !== undefined) problems.push(`${at}: same as entries[${first}]`);
     else seen.set(identity, index);
@@ -85,8 +90,9 @@ export function parseAllowlist(json: unknown, source: string): Allowlist {
   return { entries };
 }
 
-function covers(entry: AllowlistEntry, finding: Finding): boolean {
+function covers(entry: AllowlistEntry, finding: Finding, audience: Audience): boolean {
   return (
+    (entry.breaks === undefined || entry.breaks === audience) &&
     entry.rule === finding.rule &&
     entry.pointer === finding.pointer &&
     (entry.direction === undefined || entry.direction === finding.direction) &&
@@ -99,13 +105,14 @@ export function applyAllowlist(findings: readonly Finding[], allowlist: Allowlis
   let unallowed = 0;
   const checked = findings.map((finding): CheckedFinding => {
     if (finding.severity !== "breaking") return finding;
-    const index = allowlist.entries.findIndex((entry) => covers(entry, finding));
-    if (index === -1) {
+    // Every entry that covers the finding for some audience is in use, not only the first.
+    allowlist.entries.forEach((entry, i) => finding.breaks.some((audience) => covers(entry, finding, audience)) && used.add(i));
+    const indexes = finding.breaks.map((audience) => allowlist.entries.findIndex((entry) => covers(entry, finding, audience)));
+    if (indexes.some((index) => index === -1)) {
       unallowed++;
       return finding;
     }
-    // Every entry that covers the finding is in use, not only the first.
-    allowlist.entries.forEach((entry, i) => covers(entry, finding) && used.add(i));
+    const index = indexes[0]!;
     return { ...finding, allowlisted: { reason: allowlist.entries[index]!.reason, entry: index } };
   });
   const stale = allowlist.entries.flatMap((entry, index) => (used.has(index) ? [] : [{ index, entry }]));

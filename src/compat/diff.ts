@@ -4,11 +4,14 @@
  */
 import { Comparer, type BundleSide, type RawFinding } from "./compare.js";
 import { loadBundle, pairResults, type BundleMethod, type SchemaLoc } from "./load.js";
-import { directionArrow, severityOf, type Direction, type RuleId, type Severity } from "./rules.js";
+import { audiencesBroken, directionArrow, type Audience, type Direction, type RuleId, type Severity } from "./rules.js";
 
 export interface Finding {
   rule: RuleId;
+  /** "breaking" when it breaks any audience (`breaks` is then non-empty). */
   severity: Severity;
+  /** Who it breaks: old clients with the new server, new clients with older servers, or both. */
+  breaks: Audience[];
   direction: Direction;
   /** The method through which the change is reached (first by name), or "(type)" when only an unplaced type reaches it. */
   method: string;
@@ -65,9 +68,13 @@ function methodFinding(rule: "method-removed" | "method-added", bundle: BundleSi
   const experimental = removed && method.experimental;
   const details: Record<string, unknown> = { kind: method.kind, effect: removed ? "both" : "none" };
   if (experimental) details.experimentalOnly = true;
+  // Old clients still call (or handle) a removed method; an older server still sends a removed
+  // server→client message, which new clients no longer know.
+  const breaks: Audience[] = removed && !experimental ? (method.direction === "serverToClient" ? ["oldClients", "newClients"] : ["oldClients"]) : [];
   return {
     rule,
-    severity: removed && !experimental ? "breaking" : "non-breaking",
+    severity: breaks.length > 0 ? "breaking" : "non-breaking",
+    breaks,
     direction: method.direction,
     method: method.method,
     methods: [method.method],
@@ -132,6 +139,7 @@ export function diffBundles(oldJson: unknown, newJson: unknown, options: { oldLa
       direct.push({
         rule,
         severity: "non-breaking",
+        breaks: [],
         direction: "serverToClient",
         method: TYPE_ONLY,
         methods: [],
@@ -208,14 +216,15 @@ function toFinding(reach: Reach): Finding {
   const stable = [...reach.methods.values(), ...reach.types.values()].some(Boolean);
   const details: Record<string, unknown> = { ...raw.details, effect: raw.effect };
   if (types.length > 0) details.types = types;
-  let severity = severityOf(raw.effect, direction);
+  let breaks = audiencesBroken(raw.effect, direction);
   if (!stable) {
     details.experimentalOnly = true;
-    severity = "non-breaking";
+    breaks = [];
   }
   return {
     rule: raw.rule,
-    severity,
+    severity: breaks.length > 0 ? "breaking" : "non-breaking",
+    breaks,
     direction,
     method: methods[0] ?? TYPE_ONLY,
     methods,

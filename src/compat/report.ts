@@ -1,10 +1,12 @@
 /** What `schema:diff` and `schema:check` print: text for people, one JSON object for machines. */
 import type { AllowlistOutcome, CheckedFinding, StaleEntry } from "./allowlist.js";
 import { TYPE_ONLY, type DiffResult } from "./diff.js";
-import { directionArrow, whoBreaks, type Effect } from "./rules.js";
+import { audienceLabel, directionArrow, whoBreaks, type Audience, type Effect } from "./rules.js";
 
 export interface ReportSummary {
   breaking: number;
+  /** Breaking findings per audience (a finding may break both). */
+  breakingFor: Record<Audience, number>;
   allowlisted: number;
   /** Breaking findings no allowlist entry covers: any of these fails the run. */
   unallowedBreaking: number;
@@ -44,6 +46,10 @@ export function buildReport(input: {
     notes: input.notes ?? [],
     summary: {
       breaking: result.summary.breaking,
+      breakingFor: {
+        oldClients: findings.filter((f) => f.breaks.includes("oldClients")).length,
+        newClients: findings.filter((f) => f.breaks.includes("newClients")).length,
+      },
       allowlisted,
       unallowedBreaking,
       nonBreaking: result.summary.nonBreaking,
@@ -78,7 +84,7 @@ function plural(count: number, word: string, many = `${word}s`): string {
 }
 
 /** Findings grouped by method, breaking first; added methods folded into one list at the end. */
-export function renderText(report: Report, options: { color: boolean }): string {
+export function renderText(report: Report, options: { color: boolean; verdict?: boolean }): string {
   const c = palette(options.color);
   const lines: string[] = [c.bold(`Schema compatibility: ${report.old} → ${report.new}`)];
   for (const note of report.notes) lines.push(c.dim(`note: ${note}`));
@@ -102,7 +108,10 @@ export function renderText(report: Report, options: { color: boolean }): string 
         finding.severity !== "breaking" ? c.dim("· info    ") : finding.allowlisted ? c.yellow("✓ allowed ") : c.red("✖ BREAKING");
       lines.push(`  ${marker} ${finding.rule}  ${c.dim(directionArrow(finding.direction))}  ${finding.message}`);
       if (finding.severity !== "breaking") continue;
-      lines.push(c.dim(`             ${finding.pointer} (${finding.bundle} bundle): ${whoBreaks(finding.details.effect as Effect, finding.direction)}`));
+      lines.push(c.dim(`             ${finding.pointer} (${finding.bundle} bundle)`));
+      for (const audience of finding.breaks) {
+        lines.push(c.dim(`             breaks ${audienceLabel(audience)}: ${finding.rule === "method-removed" ? (audience === "oldClients" ? "old clients still use it" : "older servers still send it") : whoBreaks(finding.details.effect as Effect, finding.direction, audience)}`));
+      }
       const others = finding.methods.filter((m) => m !== finding.method);
       if (others.length > 0) lines.push(c.dim(`             also reached through: ${others.join(", ")}`));
       if (finding.allowlisted) lines.push(c.yellow(`             allowlisted: ${finding.allowlisted.reason}`));
@@ -114,19 +123,22 @@ export function renderText(report: Report, options: { color: boolean }): string 
   if (report.staleAllowlistEntries.length > 0) {
     lines.push("", c.red(c.bold("Stale allowlist entries (they cover no breaking change against this baseline; remove them):")));
     for (const { index, entry } of report.staleAllowlistEntries) {
-      lines.push(`  entries[${index}] ${entry.rule} ${entry.pointer}${entry.method ? ` (${entry.method})` : ""}: ${entry.reason}`);
+      lines.push(`  entries[${index}] ${entry.rule} ${entry.pointer}${entry.method ? ` (${entry.method})` : ""}${entry.breaks ? ` [breaks ${entry.breaks}]` : ""}: ${entry.reason}`);
     }
   }
 
   const s = report.summary;
   lines.push(
     "",
-    `${plural(s.breaking, "breaking change")} (${s.allowlisted} allowlisted), ${s.nonBreaking} non-breaking; ` +
+    `${plural(s.breaking, "breaking change")} (${s.allowlisted} allowlisted; ${s.breakingFor.oldClients} for old clients with the new server, ` +
+      `${s.breakingFor.newClients} for new clients with older servers), ${s.nonBreaking} non-breaking; ` +
       `${plural(s.methodsAdded, "method")} added, ${s.methodsRemoved} removed` +
       (s.staleAllowlistEntries > 0 ? `; ${plural(s.staleAllowlistEntries, "stale allowlist entry", "stale allowlist entries")}` : "") +
       ".",
   );
-  if (report.ok) lines.push(c.green("OK"));
+  if (options.verdict === false) {
+    // A report, not a gate (the upstream gap): no OK/FAIL line.
+  } else if (report.ok) lines.push(c.green("OK"));
   else {
     const why = [
       s.unallowedBreaking > 0 ? `${plural(s.unallowedBreaking, "breaking change")} not allowlisted` : "",

@@ -6,9 +6,23 @@
  *   accepting MORE values (widen) breaks them, e.g. a new enum value hits their exhaustive switch.
  * - client→server types (request params, server-request responses) are written by old clients:
  *   accepting FEWER values (narrow) breaks them, e.g. a newly required field they never send.
+ *
+ * That is one audience, `oldClients`: clients built on the old schemas talking to a server on the
+ * new ones. The other is `newClients`: clients built on the new schemas (our validating client,
+ * downstream apps on our generated types) talking to a server still on the old ones. For them the
+ * rule is mirrored: a server→client type that accepts FEWER values (a field made required, an enum
+ * value removed) rejects what older servers send, and a client→server type that accepts MORE
+ * values lets them send what older servers reject.
  */
 
 export type Direction = "clientToServer" | "serverToClient";
+/** Who a change breaks: old clients with the new server, or new clients with older servers. */
+export type Audience = "oldClients" | "newClients";
+export const AUDIENCES: readonly Audience[] = ["oldClients", "newClients"];
+
+export function isAudience(value: unknown): value is Audience {
+  return value === "oldClients" || value === "newClients";
+}
 export type Severity = "breaking" | "non-breaking";
 /** How a change moves the set of accepted values: `both` breaks either way, `none` never does. */
 export type Effect = "widen" | "narrow" | "both" | "none";
@@ -73,6 +87,17 @@ export function isRuleId(value: unknown): value is RuleId {
   return typeof value === "string" && Object.prototype.hasOwnProperty.call(RULES, value);
 }
 
+/** The audiences a change breaks (empty: it breaks nobody). */
+export function audiencesBroken(effect: Effect, direction: Direction): Audience[] {
+  const out: Audience[] = [];
+  if (severityOf(effect, direction) === "breaking") out.push("oldClients");
+  if (effect === "both" || (effect === "widen" && direction === "clientToServer") || (effect === "narrow" && direction === "serverToClient")) {
+    out.push("newClients");
+  }
+  return out;
+}
+
+/** Severity for old clients with the new server (the audience `severityOf` has always judged). */
 export function severityOf(effect: Effect, direction: Direction): Severity {
   switch (effect) {
     case "both":
@@ -93,12 +118,22 @@ export function combineEffects(widens: boolean, narrows: boolean): Effect {
   return "none";
 }
 
-/** One sentence saying who breaks, for people reading a breaking finding. */
-export function whoBreaks(effect: Effect, direction: Direction): string {
+/** One sentence saying who breaks and how, for people reading a breaking finding. */
+export function whoBreaks(effect: Effect, direction: Direction, audience: Audience = "oldClients"): string {
+  if (audience === "newClients") {
+    if (effect === "both") return "new clients break against older servers whichever way the message travels";
+    if (effect === "widen" && direction === "clientToServer") return "new clients may send values older servers reject";
+    if (effect === "narrow" && direction === "serverToClient") return "new clients (validating with the new schemas) reject what older servers send";
+    return "new clients keep working with older servers";
+  }
   if (effect === "both") return "old clients break whichever way the message travels";
   if (effect === "widen" && direction === "serverToClient") return "old clients may receive values they do not handle";
   if (effect === "narrow" && direction === "clientToServer") return "old clients may send values the server now rejects";
   return "old clients keep working";
+}
+
+export function audienceLabel(audience: Audience): string {
+  return audience === "oldClients" ? "old clients ← new server" : "new clients → older servers";
 }
 
 export function directionArrow(direction: Direction): string {

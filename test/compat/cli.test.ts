@@ -1,12 +1,14 @@
 /**
- * `scripts/schema-diff.ts` as CI and people run it: a real child process on real files and real
- * git repositories in temporary folders.
+ * `scripts/schema-diff.ts` as CI and people run it, on real files and real git repositories in
+ * temporary folders. The command runs in process (scripts/schema-diff/run.ts: the same code the
+ * CLI calls); one test goes through a real child process for argv, streams and the exit code.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSchemaDiff } from "../../scripts/schema-diff/run.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const TSX = path.join(REPO, "node_modules/.bin/tsx");
@@ -20,7 +22,14 @@ interface Run {
   stderr: string;
 }
 
-function schemaDiff(args: string[], cwd: string): Promise<Run> {
+async function schemaDiff(args: string[], cwd: string): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runSchemaDiff(args, { cwd, stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) });
+  return { code, stdout, stderr };
+}
+
+function schemaDiffProcess(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [SCRIPT, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -72,8 +81,8 @@ describe("schema:diff", () => {
     writeJson(path.join(dir, "new.json"), tinyBundle(["apikey", "chatgpt", "headers"]));
   });
 
-  it("exits 1 on a breaking change and says what and where, without colour when not a TTY", async () => {
-    const run = await schemaDiff(["diff", "old.json", "new.json"], dir);
+  it("the command: exits 1 on a breaking change and says what and where, without colour when not a TTY", async () => {
+    const run = await schemaDiffProcess(["diff", "old.json", "new.json"], dir);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("account/updated");
     expect(run.stdout).toMatch(/BREAKING enum-value-added .*AuthMode: value "headers" added/);
@@ -88,14 +97,17 @@ describe("schema:diff", () => {
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ ok: false, summary: { breaking: 1, unallowedBreaking: 1, methodsAdded: 0 } });
     expect(report.findings).toEqual([
-      expect.objectContaining({ rule: "enum-value-added", severity: "breaking", direction: "serverToClient", method: "account/updated", pointer: "/definitions/AuthMode/enum/2" }),
+      expect.objectContaining({ rule: "enum-value-added", severity: "breaking", breaks: ["oldClients"], direction: "serverToClient", method: "account/updated", pointer: "/definitions/AuthMode/enum/2" }),
     ]);
+    expect(report.summary.breakingFor).toEqual({ oldClients: 1, newClients: 0 });
   });
 
-  it("exits 0 when nothing breaks (the reverse change only narrows what clients receive)", async () => {
+  it("the reverse change (a value removed from what clients receive) breaks new clients of older servers", async () => {
     const run = await schemaDiff(["diff", "new.json", "old.json", "--json"], dir);
-    expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, summary: { breaking: 0, nonBreaking: 1 } });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.summary).toMatchObject({ breaking: 1, breakingFor: { oldClients: 0, newClients: 1 } });
+    expect(report.findings).toEqual([expect.objectContaining({ rule: "enum-value-removed", breaks: ["newClients"], direction: "serverToClient" })]);
   });
 
   it("reads Codex's schema folders", async () => {
@@ -278,6 +290,40 @@ describe("schema:check", () => {
     expect(run.report.findings).toEqual([
       expect.objectContaining({ rule: "additional-properties-tightened", direction: "clientToServer", method: "account/read", pointer: "/definitions/GetAccountParams/additionalProperties" }),
     ]);
+  });
+
+  it("a server→client field made required breaks new clients of older servers; the allowlist entry names that audience", async () => {
+    const dir = gitRepo();
+    const file = path.join(dir, "schemas/app-server/v2/account-read.json");
+    const schema = readJson(file);
+    const response = schema.definitions.GetAccountResponse;
+    const field = Object.keys(response.properties).find((name) => !(response.required ?? []).includes(name))!;
+    response.required = [...(response.required ?? []), field];
+    writeJson(file, schema);
+    const pointer = `/definitions/GetAccountResponse/properties/${field}`;
+
+    const failing = await check(dir);
+    expect(failing.code).toBe(1);
+    expect(failing.report.findings).toEqual([
+      expect.objectContaining({ rule: "field-required", severity: "breaking", breaks: ["newClients"], direction: "serverToClient", method: "account/read", pointer }),
+    ]);
+    const text = await schemaDiff(["check"], dir);
+    expect(text.stdout).toContain("breaks new clients → older servers: new clients (validating with the new schemas) reject what older servers send");
+
+    // An entry for the other audience covers nothing (and is stale); one for this audience does.
+    allow(dir, [{ rule: "field-required", pointer, breaks: "oldClients", reason: "wrong audience" }]);
+    const wrong = await check(dir);
+    expect(wrong.code).toBe(1);
+    expect(wrong.report.summary).toMatchObject({ unallowedBreaking: 1, staleAllowlistEntries: 1 });
+    allow(dir, [{ rule: "field-required", pointer, breaks: "newClients", reason: "every supported server sends it; clients of older ones must upgrade the server first" }]);
+    const allowed = await check(dir);
+    expect(allowed.code).toBe(0);
+    expect(allowed.report.summary).toMatchObject({ allowlisted: 1, unallowedBreaking: 0 });
+
+    allow(dir, [{ rule: "field-required", pointer, breaks: "servers", reason: "x" }]);
+    const bad = await check(dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`entries[0]: "breaks" must be oldClients`);
   });
 
   it("--base-dir and --base choose the baseline explicitly", async () => {

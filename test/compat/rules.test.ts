@@ -208,11 +208,14 @@ const cases: Case[] = [
   },
 ];
 
+/** The table's `severity` is the one for old clients with the new server (see "new clients with older servers" below). */
 function summarise(findings: Finding[]) {
-  return findings.map(({ rule, severity, pointer }) => ({ rule, severity, pointer })).sort((a, b) => (a.pointer + a.rule < b.pointer + b.rule ? -1 : 1));
+  return findings
+    .map(({ rule, breaks, severity, pointer }) => ({ rule, severity: breaks ? (breaks.includes("oldClients") ? "breaking" : "non-breaking") : severity, pointer }))
+    .sort((a, b) => (a.pointer + a.rule < b.pointer + b.rule ? -1 : 1));
 }
 
-describe("rules, one case per rule and direction", () => {
+describe("rules, one case per rule and direction (old clients with the new server)", () => {
   it.each(cases)("$name", (c) => {
     const { findings } = diffBundles(bundleWith(c.old, c.direction, c.oldExtra), bundleWith(c.new, c.direction, c.newExtra));
     expect(summarise(findings)).toEqual(summarise(c.expected.map((e) => ({ ...e }) as Finding)));
@@ -220,6 +223,28 @@ describe("rules, one case per rule and direction", () => {
       expect(finding.direction).toBe(c.direction);
       expect(finding.method).toBe(c.direction === C2S ? "thing/set" : "thing/changed");
     }
+  });
+});
+
+describe("new clients with older servers", () => {
+  // [case, message direction, old schema, new schema, who breaks]
+  const audienceCases: Array<[string, Direction, unknown, unknown, string[]]> = [
+    // The issue's case: our validating client (and apps on our types) would reject every older server.
+    ["server→client field made required", S2C, obj({ a: str }), obj({ a: str }, { required: ["a"] }), ["newClients"]],
+    ["server→client required field added", S2C, obj({ a: str }), obj({ a: str, b: str }, { required: ["b"] }), ["newClients"]],
+    ["server→client enum value removed", S2C, obj({ a: { type: "string", enum: ["x", "y"] } }), obj({ a: { type: "string", enum: ["x"] } }), ["newClients"]],
+    ["server→client null no longer accepted", S2C, obj({ a: { type: ["string", "null"] } }), obj({ a: str }), ["newClients"]],
+    ["server→client enum value added", S2C, obj({ a: { type: "string", enum: ["x"] } }), obj({ a: { type: "string", enum: ["x", "y"] } }), ["oldClients"]],
+    ["server→client optional field added to an open object", S2C, obj({ a: str }), obj({ a: str, b: { type: ["string", "null"] } }), []],
+    ["client→server enum value added", C2S, obj({ a: { type: "string", enum: ["x"] } }), obj({ a: { type: "string", enum: ["x", "y"] } }), ["newClients"]],
+    ["client→server field made required", C2S, obj({ a: str }), obj({ a: str }, { required: ["a"] }), ["oldClients"]],
+    ["client→server pattern changed", C2S, obj({ a: { type: "string", pattern: "^a" } }), obj({ a: { type: "string", pattern: "^b" } }), ["oldClients", "newClients"]],
+  ];
+  it.each(audienceCases)("%s breaks %j", (_name, direction, before, after, expected) => {
+    const { findings } = diffBundles(bundleWith(before, direction), bundleWith(after, direction));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]!.breaks).toEqual(expected);
+    expect(findings[0]!.severity).toBe(expected.length > 0 ? "breaking" : "non-breaking");
   });
 });
 
@@ -237,9 +262,10 @@ describe("directions and methods", () => {
 
   it("a type used both ways is judged both ways", () => {
     const { findings } = diffBundles(twoWay(["a"]), twoWay(["a", "b"]));
-    expect(findings.map((f) => [f.rule, f.direction, f.severity, f.pointer])).toEqual([
-      ["enum-value-added", C2S, "non-breaking", "/definitions/Mode/enum/1"],
-      ["enum-value-added", S2C, "breaking", "/definitions/Mode/enum/1"],
+    // A new value old clients may receive, and new clients may send to older servers.
+    expect(findings.map((f) => [f.rule, f.direction, f.breaks, f.pointer])).toEqual([
+      ["enum-value-added", C2S, ["newClients"], "/definitions/Mode/enum/1"],
+      ["enum-value-added", S2C, ["oldClients"], "/definitions/Mode/enum/1"],
     ]);
   });
 
@@ -356,8 +382,9 @@ describe("upstream layout (no x-methods)", () => {
   it("a *Response no method names is compared as a server→client type", () => {
     const before = upstream(v2(["apikey"]), root([]));
     const after = upstream(v2(["apikey"], { LogoutAccountResponse: obj({}, { additionalProperties: false }) }), root([]));
-    expect(diffBundles(before, after).findings.map((f) => [f.rule, f.direction, f.severity, f.method, f.details.types])).toEqual([
-      ["additional-properties-tightened", S2C, "non-breaking", "(type)", ["LogoutAccountResponse"]],
+    // Closing a server→client object breaks new clients of older servers that send more.
+    expect(diffBundles(before, after).findings.map((f) => [f.rule, f.direction, f.breaks, f.method, f.details.types])).toEqual([
+      ["additional-properties-tightened", S2C, ["newClients"], "(type)", ["LogoutAccountResponse"]],
     ]);
   });
 

@@ -35,11 +35,11 @@ describe("0.142.0 → 0.169.0, flat v2 bundle", () => {
     ]);
   });
 
-  it("LoginAccountParams gained two variants: fine for old writers", () => {
+  it("LoginAccountParams gained two variants: fine for old writers, not for new clients of older servers", () => {
     const params = under(result, "/definitions/LoginAccountParams").filter((f) => f.rule === "variant-added");
-    expect(params.map((f) => [f.severity, f.direction, f.method, f.pointer, f.details.variant])).toEqual([
-      ["non-breaking", "clientToServer", "account/login/start", "/definitions/LoginAccountParams/oneOf/4", "amazonBedrock"],
-      ["non-breaking", "clientToServer", "account/login/start", "/definitions/LoginAccountParams/oneOf/5", "amazonBedrockAccessKeys"],
+    expect(params.map((f) => [f.breaks, f.direction, f.method, f.pointer, f.details.variant])).toEqual([
+      [["newClients"], "clientToServer", "account/login/start", "/definitions/LoginAccountParams/oneOf/4", "amazonBedrock"],
+      [["newClients"], "clientToServer", "account/login/start", "/definitions/LoginAccountParams/oneOf/5", "amazonBedrockAccessKeys"],
     ]);
     // ...while the matching new response variant reaches old readers.
     expect(pick(result, { rule: "variant-added", pointer: "/definitions/LoginAccountResponse/oneOf/4" })).toEqual([
@@ -65,9 +65,9 @@ describe("0.142.0 → 0.169.0, flat v2 bundle", () => {
     expect(result.summary).toMatchObject({ methodsAdded: 41, methodsRemoved: 1 });
   });
 
-  it("account/rateLimits/read went from no params to optional params: a widening old writers do not notice", () => {
-    expect(pick(result, { method: "account/rateLimits/read", direction: "clientToServer" }).map((f) => [f.rule, f.severity, f.pointer])).toEqual([
-      ["type-widened", "non-breaking", "/definitions/ClientRequest/oneOf/88/properties/params/anyOf/0"],
+  it("account/rateLimits/read went from no params to optional params: a widening old writers do not notice (older servers would)", () => {
+    expect(pick(result, { method: "account/rateLimits/read", direction: "clientToServer" }).map((f) => [f.rule, f.breaks, f.pointer])).toEqual([
+      ["type-widened", ["newClients"], "/definitions/ClientRequest/oneOf/88/properties/params/anyOf/0"],
     ]);
   });
 
@@ -119,5 +119,47 @@ describe("0.142.0 → 0.169.0, nested bundle (v2 under definitions.v2, server re
     expect(pick(result, { method: "account/chatgptAuthTokens/refresh" })).toEqual([]);
     expect(under(result, "/definitions/ChatgptAuthTokensRefreshResponse")).toEqual([]);
     expect(under(result, "/definitions/ChatgptAuthTokensRefreshParams")).toEqual([]);
+  });
+});
+
+/**
+ * The gate both ways on a real release, 0.169.0 → 0.171.0 (main bundles). Expectations read off
+ * the bundles: AgentMessageDisplay and ThreadRealtimeItem gained alternatives (old clients may
+ * receive them), AgentMessageModeration.display lost its `$ref` alternative (new clients reject
+ * what 0.169.0 sends), and account/updated gained an optional, nullable `reason` (nobody breaks).
+ */
+describe("0.169.0 → 0.171.0, main bundles: the gate in both directions", () => {
+  let result: DiffResult;
+  beforeAll(() => {
+    const file = "codex_app_server_protocol.schemas.json";
+    result = diffBundles(read("0.169.0", file), read("0.171.0", file));
+  });
+
+  it("six changes break old clients of the new server, one breaks new clients of older servers", () => {
+    const breaking = result.findings.filter((f) => f.severity === "breaking");
+    expect(breaking.map((f) => [f.rule, f.breaks, f.direction, f.pointer])).toEqual([
+      ["variant-added", ["oldClients"], "serverToClient", "/definitions/v2/AgentMessageDisplay/oneOf/0"],
+      ["variant-added", ["oldClients"], "serverToClient", "/definitions/v2/AgentMessageDisplay/oneOf/1"],
+      ["variant-added", ["oldClients"], "serverToClient", "/definitions/v2/AgentMessageDisplay/oneOf/2"],
+      ["variant-removed", ["newClients"], "serverToClient", "/definitions/v2/AgentMessageModeration/properties/display/anyOf/0"],
+      ["variant-added", ["oldClients"], "serverToClient", "/definitions/v2/ThreadRealtimeItem/oneOf/1"],
+      ["variant-added", ["oldClients"], "serverToClient", "/definitions/v2/ThreadRealtimeItem/oneOf/5"],
+      ["variant-added", ["oldClients"], "serverToClient", "/definitions/v2/ThreadRealtimeItem/oneOf/6"],
+    ]);
+    expect(result.summary).toMatchObject({ breaking: 7, nonBreaking: 15, methodsAdded: 2, methodsRemoved: 0 });
+  });
+
+  it("account/updated gained an optional reason: information, for both audiences", () => {
+    expect(pick(result, { method: "account/updated" }).map((f) => [f.rule, f.severity, f.breaks, f.pointer, f.message])).toEqual([
+      ["field-added", "non-breaking", [], "/definitions/v2/AccountUpdatedNotification/properties/reason", "AccountUpdatedNotification.reason: property added (optional)"],
+    ]);
+  });
+
+  it("the text report names the audience of each breaking change", async () => {
+    const { buildReport, renderText } = await import("../../src/compat/report.js");
+    const text = renderText(buildReport({ oldLabel: "0.169.0", newLabel: "0.171.0", result }), { color: false });
+    expect(text).toContain("breaks old clients ← new server: old clients may receive values they do not handle");
+    expect(text).toContain("breaks new clients → older servers: new clients (validating with the new schemas) reject what older servers send");
+    expect(text).toContain("7 breaking changes (0 allowlisted; 6 for old clients with the new server, 1 for new clients with older servers), 15 non-breaking");
   });
 });

@@ -55,7 +55,7 @@ async function cli(args: string[], stdin?: string) {
   return result;
 }
 
-describe("files written by Codex 0.169.0", () => {
+describe("files written by Codex (the version in each file name)", () => {
   it.each(fixtureFiles.map((file) => [path.relative(process.cwd(), file), file]))("%s loads with the right mode", async (name, file) => {
     writeFileSync(path.join(home.dir, "auth.json"), readFileSync(file));
     const stored = await new FileAuthStore(home.dir).load();
@@ -80,7 +80,7 @@ describe("files written by Codex 0.169.0", () => {
   });
 });
 
-describe("files codex-auth writes are byte-for-byte Codex 0.169.0's", () => {
+describe("files codex-auth writes are byte-for-byte those Codex wrote (the version in each file name)", () => {
   const cases: Array<{ name: string; args: string[]; stdin: string; expected: string }> = [
     { name: "API key", args: ["login", "--with-api-key"], stdin: "sk-proj-1234567890ABCDE", expected: path.join(SHARED, "api-key.written-by-codex-0.169.0.json") },
     { name: "PAT (no auth_mode)", args: ["login", "--with-access-token"], stdin: "at-good-1", expected: path.join(SHARED, "personal-access-token.written-by-codex-0.169.0.json") },

@@ -21,7 +21,7 @@ type Entry = TranscriptLine;
 const transcripts = transcriptNames(CODEX_VERSION);
 const environments = new Map(loadSessions().map((session) => [session.name, session.environment]));
 
-/** `probe/0.169.0 (Debian 12.0.0; x86_64) xterm (probe; 0.0.1)`: name/version (os; arch) terminal (name; client version). */
+/** `probe/<codex version> (Debian 12.0.0; x86_64) xterm (probe; 0.0.1)`: name/version (os; arch) terminal (name; client version). */
 const USER_AGENT_SHAPE = /^[^\s/]+\/\S+ \([^;()]+; [^;()]+\) \S+ \([^;()]+; [^;()]+\)$/;
 
 function load(name: string): Entry[] {

@@ -1,8 +1,9 @@
 import path from "node:path";
 
 /**
- * Data recorded from Codex 0.169.0 (copied from the team's shared fixtures into the repository,
- * so a clean clone tests without anything beside it). See test/fixtures/codex/README.md.
+ * Data recorded from the reference Codex (bundles, transcripts and auth.json files, each named by
+ * the version that produced it), so a clean clone tests without anything beside it. See
+ * test/fixtures/codex/README.md.
  */
 export const CODEX_FIXTURES = path.resolve("test/fixtures/codex");
 
