@@ -44,6 +44,8 @@ const WHOAMI = "/api/accounts/v1/user-auth-credential/whoami";
 const TOKEN = "/oauth/token";
 const USAGE = "/backend-api/wham/usage";
 
+// A failure stops at once with its seed and counterexample (endOnFailure): shrinking a 40-unit
+// credential across entry points and faults takes minutes. Rerun with FAULTS_SEED to reproduce.
 // Runs per property: FAULTS_RUNS (50 in `npm test`) for the in-process ones, half that for the
 // spawned app-server (a few requests per run on one process).
 const RUNS = Math.max(10, Math.round(propertyParameters().numRuns / 2));
@@ -239,7 +241,7 @@ describe("hostile credentials: no secret in any output, a clear outcome every ti
         }
         expect(leaks(texts, secret, masks), `${entry} with ${chosen[0]}`).toEqual([]);
       }),
-      { ...propertyParameters() },
+      { ...propertyParameters(), endOnFailure: true },
     );
     dev.clearFaults();
   });
@@ -270,7 +272,7 @@ describe("hostile credentials: no secret in any output, a clear outcome every ti
         expect(accepted || Object.keys(texts).length > 0).toBe(true);
         expect(leaks(texts, secret)).toEqual([]);
       }),
-      { ...propertyParameters() },
+      { ...propertyParameters(), endOnFailure: true },
     );
     dev.clearFaults();
   });
