@@ -14,12 +14,10 @@ import {
   needsRefresh,
   REFRESH_FAILURE_MESSAGES,
   RefreshFailureMemo,
-
   refreshManagedTokens,
   RefreshTokenError,
   type ManagedRefreshOptions,
 } from "../../../src/auth/chatgpt/refresh.js";
-import { lazyManagedRecoverySteps } from "../../../src/auth/chatgpt/recovery-steps.js";
 import { UnauthorizedRecovery } from "../../../src/auth/recovery.js";
 import { Secret } from "../../../src/auth/secret.js";
 import { FileAuthStore } from "../../../src/auth/store/file-store.js";
@@ -297,7 +295,7 @@ describe("managed 401 recovery steps", () => {
     const { server } = await start();
     const { auth, store, options } = setup(server, 3600);
     server.backend.revokeBearer(auth.tokens!.access_token);
-    const recovery = new UnauthorizedRecovery("managed", lazyManagedRecoverySteps(store, auth, options));
+    const recovery = new UnauthorizedRecovery("managed", managedRecoverySteps(store, auth, options));
     expect(recovery.stepNames).toEqual(["reload", "refresh_token"]);
     expect(await recovery.run(() => usage(server, store), (status) => status === 401)).toBe(200);
     expect(server.count("POST", TOKEN)).toBe(1);
