@@ -57,6 +57,33 @@ describe("lock paths that are not lock files", () => {
   });
 });
 
+describe("a symlinked auth.json (Codex 0.171.0 writes through it, and its logout removes the link alone, leaving the secret in the target)", () => {
+  it("login and logout refuse it, naming the link and its target, exit 1, and touch neither; login status reads through it", async () => {
+    const target = path.join(home.dir, "dotfiles", "codex-auth.json");
+    mkdirSync(path.dirname(target));
+    writeFileSync(target, apiKeyFile(storedKey), { mode: 0o600 });
+    const link = path.join(home.dir, "auth.json");
+    symlinkSync(target, link);
+    const env = { CODEX_HOME: home.dir };
+
+    const login = await runCodexAuth(["login", "--with-api-key"], { stdin: "sk-hostile-link-new-0007", env });
+    expect(login).toMatchObject({
+      code: 1,
+      stderr: `Reading API key from stdin...\nError logging in: refusing to write CLI auth to file "${link}": it is a symbolic link (to "${target}"); remove the link and the file it points to, then sign in again\n`,
+    });
+    const logout = await runCodexAuth(["logout"], { env });
+    expect(logout).toMatchObject({
+      code: 1,
+      stderr: `Error logging out: refusing to remove CLI auth file "${link}": it is a symbolic link (to "${target}"); remove the link and the file it points to, then sign in again\n`,
+    });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, "utf8")).toBe(apiKeyFile(storedKey));
+    const status = await runCodexAuth(["login", "status"], { env });
+    expect(status).toMatchObject({ code: 0 });
+    expect(status.stderr).toMatch(/^API key configured - sk-hosti\*\*\*-0001\n/);
+  });
+});
+
 describe("app-server with a lock it cannot get", () => {
   it("a login behind a lock held past the deadline gets an error naming it; the next request is answered; stdin EOF exits 0", async () => {
     const holder = await holdFlocks([path.join(home.dir, AUTH_LOCK_FILE)]);
