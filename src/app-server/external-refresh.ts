@@ -1,29 +1,11 @@
-import { decodeBase64UrlStrict } from "../auth/credentials.js";
 import { isAuthError } from "../auth/errors.js";
+import { describeUnusableAccessToken } from "../auth/jwt.js";
 import type { AuthManager, CurrentAuth } from "../auth/manager.js";
 import type { RecoveryStep } from "../auth/recovery.js";
 import { admitCredential, type Secret } from "../auth/secret.js";
 import type { ChatgptAuthTokensRefreshResponse } from "../protocol/index.js";
 import type { ServerRequestBroker } from "./server-requests.js";
 import { ServerRequestError } from "./server-requests.js";
-
-/**
- * Why an access token from the parent app is not a usable JWT (Codex refuses those at login and at
- * refresh), or null. The token itself never appears in the message.
- */
-export function describeInvalidAccessToken(token: Secret): string | null {
-  const parts = token.reveal().split(".");
-  if (parts.length !== 3) return "invalid ID token format";
-  const payload = decodeBase64UrlStrict(parts[1]!);
-  if (typeof payload === "string") return payload;
-  try {
-    const claims: unknown = JSON.parse(payload.toString("utf8"));
-    if (typeof claims !== "object" || claims === null || Array.isArray(claims)) return "invalid ID token claims";
-  } catch {
-    return "invalid ID token claims";
-  }
-  return null;
-}
 
 /** A refresh that produced nothing usable; the request that hit the 401 fails with this message. */
 export class ExternalRefreshError extends Error {
@@ -76,7 +58,7 @@ export class ExternalTokenRefresher implements RecoveryStep {
       if (isAuthError(error)) throw new ExternalRefreshError(`auth refresh returned an invalid answer: ${error.message}`);
       throw error;
     }
-    const invalid = describeInvalidAccessToken(accessToken);
+    const invalid = describeUnusableAccessToken(accessToken);
     if (invalid !== null) throw new ExternalRefreshError(`auth refresh returned an invalid access token: ${invalid}`);
     if (!isSameExternalSession(before, await this.auth.current())) {
       // Logged out or replaced while the parent app was answering: the answer is for stale state.

@@ -1,5 +1,5 @@
-import { describeLibraryError } from "../protocol/safe-text.js";
 import { AuthError } from "./errors.js";
+import { decodeJwtPart } from "./jwt.js";
 import { Secret } from "./secret.js";
 
 /**
@@ -50,44 +50,10 @@ export function decodeAgentIdentityJwt(token: Secret): AgentIdentityClaims {
 }
 
 function decodeJsonPart(part: string, name: "header" | "payload", fail: (detail: string) => AuthError): Record<string, unknown> {
-  const bytes = decodeBase64UrlStrict(part);
-  if (typeof bytes === "string") throw fail(`agent identity JWT ${name} is not valid base64url: ${bytes}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-  } catch (error) {
-    // Not V8's text: it would quote the decoded part of the token.
-    throw fail(`agent identity JWT ${name} is not valid JSON: ${describeLibraryError(error)}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw fail(`agent identity JWT ${name} is not valid JSON: expected an object`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** Buffer's base64url decoder silently skips bad characters; JWT parts must be strictly valid. Returns the error text on failure. */
-export function decodeBase64UrlStrict(text: string): Buffer | string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95;
-    if (!ok) return `Invalid symbol ${c}, offset ${i}.`;
-  }
-  if (text.length % 4 === 1) return `Invalid input length: ${text.length}`;
-  return Buffer.from(text, "base64url");
-}
-
-/** Claims of a JWT without verifying it (ChatGPT id/access tokens: the backend verifies, we only read metadata). */
-export function readJwtClaimsUnverified(jwt: string): Record<string, unknown> | null {
-  const payload = jwt.split(".")[1];
-  if (payload === undefined) return null;
-  const bytes = decodeBase64UrlStrict(payload);
-  if (typeof bytes === "string") return null;
-  try {
-    const value: unknown = JSON.parse(bytes.toString("utf8"));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  const decoded = decodeJwtPart(part);
+  if (decoded.ok) return decoded.value;
+  if (decoded.problem === "base64url") throw fail(`agent identity JWT ${name} is not valid base64url: ${decoded.detail}`);
+  throw fail(`agent identity JWT ${name} is not valid JSON: ${decoded.detail}`);
 }
 
 function optionalString(value: unknown): string | null {

@@ -5,7 +5,8 @@ import type { ChatgptLoginHandle, ChatgptLoginServerOptions } from "./chatgpt/lo
 import type { DeviceCodeLogin, DeviceCodeLoginOptions } from "./chatgpt/device-code.js";
 import type { ManagedChatgpt } from "./chatgpt/managed.js";
 import type { AuthConfig } from "./config.js";
-import { classifyAccessToken, decodeAgentIdentityJwt, readJwtClaimsUnverified, type AgentIdentityClaims } from "./credentials.js";
+import { classifyAccessToken, decodeAgentIdentityJwt, type AgentIdentityClaims } from "./credentials.js";
+import { readJwtClaimsUnverified } from "./jwt.js";
 import { AuthError } from "./errors.js";
 import type { PersonalAccessTokenHydrator, PersonalAccessTokenMetadata } from "./personal-access-token.js";
 import { toPlanType } from "../protocol/plan-type.js";
@@ -309,7 +310,7 @@ export class AuthManager {
   recoveryFor(auth: CurrentAuth): UnauthorizedRecovery {
     switch (auth.mode) {
       case "chatgptAuthTokens":
-        return new UnauthorizedRecovery("external", this.externalRefreshStep ? [this.externalRefreshStep] : []);
+        return new UnauthorizedRecovery("external", this.externalRefreshStep === null ? [] : [this.externalStep(auth, this.externalRefreshStep)]);
       case "chatgpt": {
         const snapshot = this.snapshots.get(auth);
         return new UnauthorizedRecovery("managed", snapshot === undefined ? [] : this.lazyManagedSteps(snapshot));
@@ -322,6 +323,22 @@ export class AuthManager {
   /** The app-server plugs in "ask the parent app for new tokens" here. */
   setExternalRefreshStep(step: RecoveryStep | null): void {
     this.externalRefreshStep = step;
+  }
+
+  /**
+   * External mode's one step (`external_refresh`): when the tokens in memory are no longer the ones
+   * the failed request carried (a concurrent request's recovery already replaced them), retry with
+   * those instead of asking the parent app again; otherwise ask it (the plugged-in step).
+   */
+  private externalStep(failed: CurrentAuth, askParentApp: RecoveryStep): RecoveryStep {
+    return {
+      name: "external_refresh",
+      attempt: async () => {
+        const latest = this.external;
+        if (latest !== null && !latest.bearer.equals(failed.bearer)) return true;
+        return askParentApp.attempt();
+      },
+    };
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * 401 recovery: one mechanism with pluggable steps, shared by the CLI, the app-server and (later)
- * managed ChatGPT refresh. API keys and PATs have no steps (a 401 on them is final); tokens from a
- * parent app have one step (ask the app); managed ChatGPT tokens reload from storage, then refresh.
+ * 401 recovery: the one mechanism, with pluggable steps (`AuthManager.recoveryFor` picks them).
+ * API keys and PATs have no steps (a 401 on them is final); managed ChatGPT tokens reload from
+ * storage, then refresh (chatgpt/refresh.ts); tokens from a parent app have one step,
+ * `external_refresh`, whose asking part the app-server plugs in (it knows JSON-RPC; this does not).
  */
 export interface RecoveryStep {
   readonly name: string;

@@ -5,10 +5,10 @@ import {
   ApiKeyCredential,
   classifyAccessToken,
   decodeAgentIdentityJwt,
-  decodeBase64UrlStrict,
   PersonalAccessTokenCredential,
 } from "../../src/auth/credentials.js";
 import { AuthError } from "../../src/auth/errors.js";
+import { decodeBase64UrlStrict } from "../../src/auth/jwt.js";
 import { Secret } from "../../src/auth/secret.js";
 import { assertNoSecrets } from "../support/secrets.js";
 import { agentIdentityJwt, b64url } from "./jwt.js";

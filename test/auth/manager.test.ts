@@ -245,6 +245,39 @@ describe("external tokens", () => {
     expect([recovery.mode, recovery.stepNames]).toEqual(["external", ["external_refresh"]]);
   });
 
+  it("external_refresh retries at once with tokens a concurrent recovery already installed, and asks the parent app only when they are still the failed ones", async () => {
+    const m = await manager();
+    const failed = m.setExternalTokens({ accessToken: new Secret("a.b.c"), chatgptAccountId: "acct-1" });
+    let asked = 0;
+    m.setExternalRefreshStep({
+      name: "parent-app",
+      attempt: async () => {
+        asked++;
+        m.setExternalTokens({ accessToken: new Secret(`d.e.f${asked}`), chatgptAccountId: "acct-1" });
+        return true;
+      },
+    });
+    // The bearer the request was sent with is still in memory: the parent app is asked.
+    const sent: string[] = [];
+    const send = async () => {
+      const current = await m.current();
+      sent.push(current!.bearer.reveal());
+      return sent.length === 1 ? 401 : 200;
+    };
+    expect(await m.recoveryFor(failed).run(send, (status) => status === 401)).toBe(200);
+    expect([asked, sent]).toEqual([1, ["a.b.c", "d.e.f1"]]);
+    // A request that failed with the old bearer after that refresh: retried with the new one, no second ask.
+    const later: string[] = [];
+    const result = await m.recoveryFor(failed).run(
+      async () => {
+        later.push(later.length === 0 ? failed.bearer.reveal() : (await m.current())!.bearer.reveal());
+        return later.length === 1 ? 401 : 200;
+      },
+      (status) => status === 401,
+    );
+    expect([result, asked, later]).toEqual([200, 1, ["a.b.c", "d.e.f1"]]);
+  });
+
   it("logout clears them from memory and reports a removal", async () => {
     const m = await manager();
     m.setExternalTokens({ accessToken: new Secret("a.b.c"), chatgptAccountId: "acct-1" });

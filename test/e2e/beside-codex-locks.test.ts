@@ -154,7 +154,7 @@ async function startRefreshRecorder(target: string): Promise<{ url: string; stat
     request.on("end", async () => {
       try {
         const answer = await fetch(`${target}${request.url}`, {
-          method: request.method,
+          method: request.method ?? "POST",
           headers: { "content-type": request.headers["content-type"] ?? "application/json" },
           body: Buffer.concat(chunks),
         });

@@ -13,6 +13,7 @@ import { AuthError } from "../../src/auth/errors.js";
 import { PersonalAccessTokenHydrator } from "../../src/auth/personal-access-token.js";
 import { Secret } from "../../src/auth/secret.js";
 import { FileAuthStore } from "../../src/auth/store/file-store.js";
+import { AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE } from "../../src/auth/store/lock-names.js";
 import { startDevServer, type DevServer, type IssuedTokens, type NetworkFault } from "../../src/dev-server/index.js";
 import { fetchUsage } from "../../src/http/backend.js";
 import { resolveOAuthEndpoints } from "../../src/http/oauth.js";
@@ -136,6 +137,9 @@ function chatgptHome(): RefreshSetup {
     last_refresh: new Date().toISOString(),
   };
   writeFileSync(path.join(home.dir, "auth.json"), JSON.stringify(auth, null, 2), { mode: 0o600 });
+  // The (empty) lock files the login that wrote auth.json left, as Codex leaves them.
+  writeFileSync(path.join(home.dir, AUTH_LOCK_FILE), "", { mode: 0o644 });
+  writeFileSync(path.join(home.dir, AUTH_JSON_LOCK_FILE), "", { mode: 0o600 });
   return { home: home.dir, issued, store: new FileAuthStore(home.dir), snapshot: auth, memo: new RefreshFailureMemo() };
 }
 

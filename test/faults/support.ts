@@ -89,9 +89,16 @@ export function snapshotHome(dir: string): HomeSnapshot {
   for (const name of readdirSync(dir).sort()) {
     const file = path.join(dir, name);
     const stat = lstatSync(file);
+    // Codex's lock files (auth.lock, auth.json.lock): empty, left in place by every writer, Codex or us. Not state.
+    if (isEmptyLockFile(name, stat)) continue;
     snapshot[name] = stat.isFile() ? { mode: stat.mode & 0o777, content: readFileSync(file, "latin1") } : { kind: stat.isDirectory() ? "dir" : "other" };
   }
   return snapshot;
+}
+
+/** An empty auth.lock or auth.json.lock (what any write, Codex's or ours, leaves behind). */
+export function isEmptyLockFile(name: string, stat: { isFile(): boolean; size: number }): boolean {
+  return (name === "auth.lock" || name === "auth.json.lock") && stat.isFile() && stat.size === 0;
 }
 
 /** The stored credentials are untouched: same files, same bytes, same modes, nothing added (no temp or lock file). */

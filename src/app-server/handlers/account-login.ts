@@ -10,7 +10,7 @@ import type {
   LoginAccountResponse,
 } from "../../protocol/index.js";
 import type { RequestContext, RequestHandler } from "../dispatcher.js";
-import { describeInvalidAccessToken } from "../external-refresh.js";
+import { describeUnusableAccessToken } from "../../auth/jwt.js";
 import { parseLoginId, type LoginFlowContext, type LoginKind, type LoginOutcome } from "../logins.js";
 import { internalError, invalidRequest, malformedRequest, RpcError } from "../rpc.js";
 import { EXTERNAL_AUTH_ACTIVE, type AccountDeps } from "./deps.js";
@@ -85,7 +85,7 @@ async function loginWithExternalTokens(
   admitted(() => admitCredential(params.chatgptAccountId, "chatgptAccountId"));
   cancelActiveLogin(deps);
   policy(() => ensureExternalWorkspaceAllowed(deps.config, params.chatgptAccountId));
-  const invalid = describeInvalidAccessToken(accessToken);
+  const invalid = describeUnusableAccessToken(accessToken);
   if (invalid !== null) throw internalError(`failed to set external auth: ${invalid}`);
   let planType;
   try {

@@ -53,26 +53,16 @@ function describeHttpFailure(error: HttpError, url: string): string {
 }
 
 /**
- * The request recovery retries. The first call uses the auth the handler checked; a retry uses the
- * auth in effect then (new tokens after a refresh). When a 401 comes back for external tokens that
- * a concurrent request has refreshed meanwhile, it retries with the new ones instead of asking the
- * parent app again.
+ * The request recovery retries: the first call uses the auth the handler checked, a retry the auth
+ * in effect then (new tokens after a refresh, a reload or a concurrent request's recovery).
  */
 function usageSender(deps: AccountDeps, first: CurrentAuth): () => Promise<UsageResult> {
   let next: CurrentAuth | null = first;
   return async () => {
-    let using = next ?? (await deps.auth.current());
+    const using = next ?? (await deps.auth.current());
     next = null;
     if (using === null) return { status: 401 };
-    let result = await deps.fetchUsage({ bearer: using.bearer, accountId: using.accountId });
-    if (result.status === 401 && using.mode === "chatgptAuthTokens") {
-      const latest = await deps.auth.current();
-      if (latest !== null && latest.mode === "chatgptAuthTokens" && !latest.bearer.equals(using.bearer)) {
-        using = latest;
-        result = await deps.fetchUsage({ bearer: using.bearer, accountId: using.accountId });
-      }
-    }
-    return result;
+    return deps.fetchUsage({ bearer: using.bearer, accountId: using.accountId });
   };
 }
 

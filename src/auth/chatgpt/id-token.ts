@@ -1,5 +1,5 @@
 import type { PlanType } from "../../../generated/protocol/common.js";
-import { readJwtClaimsUnverified } from "../credentials.js";
+import { readJwtClaimsUnverified } from "../jwt.js";
 import { toPlanType } from "../../protocol/plan-type.js";
 
 /**

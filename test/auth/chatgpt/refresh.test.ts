@@ -14,18 +14,17 @@ import {
   needsRefresh,
   REFRESH_FAILURE_MESSAGES,
   RefreshFailureMemo,
-
   refreshManagedTokens,
   RefreshTokenError,
   type ManagedRefreshOptions,
 } from "../../../src/auth/chatgpt/refresh.js";
-import { lazyManagedRecoverySteps } from "../../../src/auth/chatgpt/recovery-steps.js";
 import { UnauthorizedRecovery } from "../../../src/auth/recovery.js";
 import { Secret } from "../../../src/auth/secret.js";
 import { FileAuthStore } from "../../../src/auth/store/file-store.js";
 import type { DevServer, RefreshFailure } from "../../../src/dev-server/index.js";
 import { fetchUsage } from "../../../src/http/backend.js";
-import { resolveOAuthEndpoints } from "../../../src/http/oauth.js";
+import { requestTokenRefresh, resolveOAuthEndpoints } from "../../../src/http/oauth.js";
+import { withAuthLock } from "../../../src/auth/store/lock.js";
 import { start } from "../../dev-server/support.js";
 import { TSX_LOADER } from "../../support/run.js";
 import { assertNoSecrets } from "../../support/secrets.js";
@@ -225,6 +224,27 @@ describe("guarded refresh", () => {
     expect(server.count("POST", TOKEN)).toBe(0);
   });
 
+  it("refused as already used because another process (Codex) spent the token first: adopts the tokens that process writes once we let go of the lock", async () => {
+    const { server } = await start();
+    const { home, auth, store, options } = setup(server, 60);
+    // What Codex does: spend the refresh token first, then wait for the lock to write what it got.
+    const endpoints = options.endpoints!;
+    const answer = await requestTokenRefresh({ refreshUrl: endpoints.refreshUrl, clientId: endpoints.clientId, refreshToken: new Secret(auth.tokens!.refresh_token) });
+    const codexWrites: AuthDotJson = {
+      ...auth,
+      tokens: { ...auth.tokens!, id_token: answer.id_token ?? auth.tokens!.id_token, access_token: answer.access_token!, refresh_token: answer.refresh_token! },
+    };
+    const ours = refreshManagedTokens(store, auth, { ...options, reuseGraceMs: 60_000 });
+    // Queued behind our refresh's lock (it asked first), as Codex's blocking flock would be.
+    const codexPersist = new Promise((resolve) => setImmediate(resolve)).then(() => withAuthLock(home, async () => writeAuth(home, codexWrites)));
+    expect(await ours).toEqual({ outcome: "adopted", auth: codexWrites });
+    await codexPersist;
+    // Two requests with the one token: Codex's (accepted) and ours (refused); nothing remembered as failed.
+    expect(server.requests.filter((request) => request.path === TOKEN).map((request) => request.status)).toEqual([200, 401]);
+    expect(options.memo!.size).toBe(0);
+    expect(readAuth(home)).toEqual(codexWrites);
+  });
+
   it("refuses when the stored account changed or is gone", async () => {
     const { server } = await start();
     const { home, auth, store, options } = setup(server, 60);
@@ -288,16 +308,6 @@ describe("managed 401 recovery steps", () => {
     server.backend.revokeBearer(auth.tokens!.access_token);
     const steps = managedRecoverySteps(store, auth, options);
     const recovery = new UnauthorizedRecovery("managed", steps);
-    expect(recovery.stepNames).toEqual(["reload", "refresh_token"]);
-    expect(await recovery.run(() => usage(server, store), (status) => status === 401)).toBe(200);
-    expect(server.count("POST", TOKEN)).toBe(1);
-  });
-
-  it("the lazy variant (for the AuthManager) behaves the same", async () => {
-    const { server } = await start();
-    const { auth, store, options } = setup(server, 3600);
-    server.backend.revokeBearer(auth.tokens!.access_token);
-    const recovery = new UnauthorizedRecovery("managed", lazyManagedRecoverySteps(store, auth, options));
     expect(recovery.stepNames).toEqual(["reload", "refresh_token"]);
     expect(await recovery.run(() => usage(server, store), (status) => status === 401)).toBe(200);
     expect(server.count("POST", TOKEN)).toBe(1);
