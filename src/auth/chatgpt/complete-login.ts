@@ -66,7 +66,7 @@ export async function completeChatgptLogin(raw: AuthorizationCodeTokens, options
     }
   }
 
-  const auth = buildChatgptAuthDotJson({ tokens, accountId: claims.accountId, apiKey });
+  const auth = buildChatgptAuthDotJson({ tokens, accountId: claims.accountId, apiKey, provenance: { issuer: options.issuer, clientId: options.clientId } });
   try {
     await options.persist(auth);
   } catch (error) {
