@@ -71,7 +71,8 @@ export async function completeChatgptLogin(raw: AuthorizationCodeTokens, options
     await options.persist(auth);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new ChatgptLoginError("PERSIST_FAILED", `Persist error: ${detail}`, { cause: error });
+    // Codex reports the store's own message (e.g. "failed to write OAuth tokens to keyring: ..."), unprefixed.
+    throw new ChatgptLoginError("PERSIST_FAILED", detail, { cause: error });
   }
   return Object.freeze({
     accountId: claims.accountId,

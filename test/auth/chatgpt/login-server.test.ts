@@ -244,7 +244,7 @@ describe("browser login: the local callback server", () => {
     const visit = await visitAuthorizeUrl(handle.authUrl);
     expect(visit.callback.text).toContain("Sign-in completed but credentials could not be saved locally.");
     expect(visit.callback.text).toContain("<code>persist_failed</code>");
-    expect(await failure(handle.done)).toMatchObject({ code: "PERSIST_FAILED", message: "Persist error: disk full" });
+    expect(await failure(handle.done)).toMatchObject({ code: "PERSIST_FAILED", message: "disk full" });
   });
 
   it("cancel() ends the wait with `Login was not completed` and frees the port", async () => {
