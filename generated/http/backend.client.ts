@@ -2,7 +2,7 @@
 
 import createClient, { type Client, type ClientOptions } from "openapi-fetch";
 import type { paths } from "./backend.js";
-import { validateBackendError, validateUsagePayload } from "./backend.validators.js";
+import { validateAccountsCheckResponse, validateBackendError, validateUsagePayload } from "./backend.validators.js";
 import type { Validator } from "../validator.js";
 
 export type BackendPaths = paths;
@@ -15,6 +15,11 @@ export function createBackendClient(options: ClientOptions = {}): BackendClient 
 
 /** Response body validators by "METHOD /path" and status, for JSON responses the spec declares. */
 export const backendResponseValidators: Record<string, Record<string, Validator<unknown>>> = {
+  "GET /wham/accounts/check": {
+    "200": validateAccountsCheckResponse,
+    "401": validateBackendError,
+    "403": validateBackendError,
+  },
   "GET /wham/usage": {
     "200": validateUsagePayload,
     "401": validateBackendError,

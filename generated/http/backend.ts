@@ -18,6 +18,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/wham/accounts/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workspace routing discovery (called by Codex 0.169.0+, not by codex-auth).
+         * @description Codex calls it after a ChatGPT login and on `account/read {refreshToken: true}` to learn
+         *     where the signed-in workspace is served. The selected workspace (the `ChatGPT-Account-Id`
+         *     header) must be listed once, with an HTTPS `workspace_backend_origin` and an
+         *     `account_routing_override` Codex accepts (`us`, found by probing 0.169.0 and 0.171.0),
+         *     else Codex fails the request ("selected workspace missing from routing discovery", "...
+         *     missing backend origin", "... invalid account routing override"). Described here so the
+         *     dev-server's answer is checked like every other.
+         */
+        get: operations["checkAccounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -46,6 +72,17 @@ export interface components {
             rate_limit?: components["schemas"]["RateLimitDetails"] | null;
             credits?: components["schemas"]["UsageCredits"] | null;
         };
+        AccountsCheckEntry: {
+            /** @description The workspace (ChatGPT account) id. */
+            id: string;
+            /** @description HTTPS origin that serves the workspace. */
+            workspace_backend_origin: string;
+            account_routing_override: string;
+        };
+        AccountsCheckResponse: {
+            accounts: components["schemas"]["AccountsCheckEntry"][];
+            account_ordering: string[];
+        };
         BackendError: {
             detail?: string;
         };
@@ -60,6 +97,8 @@ export type UsageWindow = components['schemas']['UsageWindow'];
 export type RateLimitDetails = components['schemas']['RateLimitDetails'];
 export type UsageCredits = components['schemas']['UsageCredits'];
 export type UsagePayload = components['schemas']['UsagePayload'];
+export type AccountsCheckEntry = components['schemas']['AccountsCheckEntry'];
+export type AccountsCheckResponse = components['schemas']['AccountsCheckResponse'];
 export type BackendError = components['schemas']['BackendError'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -94,6 +133,46 @@ export interface operations {
                 };
             };
             /** @description The bearer is valid but may not act for the `ChatGPT-Account-Id` sent. Not recoverable by a refresh. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackendError"];
+                };
+            };
+        };
+    };
+    checkAccounts: {
+        parameters: {
+            query?: never;
+            header?: {
+                "ChatGPT-Account-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workspaces the bearer may act for. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsCheckResponse"];
+                };
+            };
+            /** @description The bearer is not (or no longer) valid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BackendError"];
+                };
+            };
+            /** @description The bearer may not act for the `ChatGPT-Account-Id` sent. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -35,10 +35,25 @@ export interface StoredChatgptTokens {
   id_token: string;
   access_token: string;
   refresh_token: string;
+  oauth_provenance?: StoredOAuthProvenance;
+  /**
+   * 32 random bytes, base64url without padding: new for every ChatGPT login (Codex 0.169.0+ and codex-auth), kept through refreshes. Absent in files written by older builds.
+   */
+  login_owner_id?: string;
   /**
    * Absent in files written by old builds.
    */
   account_id?: string | null;
+}
+/**
+ * The issuer and OAuth client that minted the tokens (Codex 0.169.0+). Codex refreshes and revokes against this issuer unless CODEX_REFRESH_TOKEN_URL_OVERRIDE / CODEX_REVOKE_TOKEN_URL_OVERRIDE say otherwise.
+ */
+export interface StoredOAuthProvenance {
+  /**
+   * The issuer base URL, e.g. https://auth.openai.com.
+   */
+  issuer: string;
+  client_id: string;
 }
 export interface StoredAgentIdentityRecord {
   agent_runtime_id: string;

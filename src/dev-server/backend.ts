@@ -1,6 +1,6 @@
-import type { UsagePayload } from "../../generated/http/backend.js";
-import { validateUsagePayload } from "../../generated/http/backend.validators.js";
-import { apiError, json, type Reply, type Route } from "./http.js";
+import type { AccountsCheckResponse, UsagePayload } from "../../generated/http/backend.js";
+import { validateAccountsCheckResponse, validateUsagePayload } from "../../generated/http/backend.validators.js";
+import { apiError, json, type DevRequest, type Reply, type Route } from "./http.js";
 import type { DevState } from "./state.js";
 import type { DevAccount } from "./tokens.js";
 
@@ -14,6 +14,15 @@ import type { DevAccount } from "./tokens.js";
  */
 export const USAGE_PATH = "/backend-api/wham/usage";
 
+/**
+ * Workspace routing discovery, which Codex 0.169.0+ calls after a ChatGPT login and on
+ * `account/read {refreshToken: true}`: the bearer's workspace, served (Codex insists on HTTPS) by
+ * this server's host and port, with the routing override Codex accepts. Codex only reports the
+ * origin; its backend requests keep going to `chatgpt_base_url`.
+ */
+export const ACCOUNTS_CHECK_PATH = "/backend-api/wham/accounts/check";
+export const ACCOUNT_ROUTING_OVERRIDE = "us";
+
 type BearerCheck = { ok: true; account: DevAccount } | { ok: false; code: string; message: string };
 
 export function backendRoutes(state: DevState): Route[] {
@@ -23,17 +32,41 @@ export function backendRoutes(state: DevState): Route[] {
       path: USAGE_PATH,
       api: "backend",
       handle(request): Reply {
-        if (request.bearer === null) return apiError("backend", 401, "missing_authorization", "A bearer token is required.");
-        const check = checkBearer(state, request.bearer);
-        if (!check.ok) return apiError("backend", 401, check.code, check.message);
-        const workspace = request.headers["chatgpt-account-id"];
-        if (typeof workspace === "string" && workspace !== check.account.accountId) {
-          return apiError("backend", 403, "account_mismatch", "ChatGPT-Account-Id does not match the bearer's workspace.");
-        }
+        const check = authorize(state, request);
+        if (!check.ok) return check.reply;
         return json(200, state.usage ?? defaultUsage(check.account), validateUsagePayload);
       },
     },
+    {
+      method: "GET",
+      path: ACCOUNTS_CHECK_PATH,
+      api: "backend",
+      handle(request): Reply {
+        const check = authorize(state, request);
+        if (!check.ok) return check.reply;
+        return json(200, accountsCheck(state, check.account), validateAccountsCheckResponse);
+      },
+    },
   ];
+}
+
+function authorize(state: DevState, request: DevRequest): { ok: true; account: DevAccount } | { ok: false; reply: Reply } {
+  if (request.bearer === null) return { ok: false, reply: apiError("backend", 401, "missing_authorization", "A bearer token is required.") };
+  const check = checkBearer(state, request.bearer);
+  if (!check.ok) return { ok: false, reply: apiError("backend", 401, check.code, check.message) };
+  const workspace = request.headers["chatgpt-account-id"];
+  if (typeof workspace === "string" && workspace !== check.account.accountId) {
+    return { ok: false, reply: apiError("backend", 403, "account_mismatch", "ChatGPT-Account-Id does not match the bearer's workspace.") };
+  }
+  return check;
+}
+
+function accountsCheck(state: DevState, account: DevAccount): AccountsCheckResponse {
+  const origin = state.url.replace(/^http:/, "https:");
+  return {
+    accounts: [{ id: account.accountId, workspace_backend_origin: origin, account_routing_override: ACCOUNT_ROUTING_OVERRIDE }],
+    account_ordering: [account.accountId],
+  };
 }
 
 function checkBearer(state: DevState, bearer: string): BearerCheck {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { validateUsagePayload } from "../../generated/http/backend.validators.js";
+import { validateAccountsCheckResponse, validateUsagePayload } from "../../generated/http/backend.validators.js";
+import { ACCOUNT_ROUTING_OVERRIDE } from "../../src/dev-server/backend.js";
 import type { UsagePayload } from "../../generated/http/backend.js";
 import { call, jwtClaims, start } from "./support.js";
 
@@ -99,5 +100,31 @@ describe("backend usage", () => {
     server.setAccessTokenTtl(-1);
     const expired = server.issueTokens();
     expect((await call(server, "GET", USAGE, { bearer: expired.accessToken })).status).toBe(401);
+  });
+});
+
+describe("workspace routing discovery (wham/accounts/check, called by Codex 0.169.0+)", () => {
+  const CHECK = "/backend-api/wham/accounts/check";
+
+  it("lists the bearer's workspace once, with an HTTPS origin of this server and Codex's accepted override", async () => {
+    const { server } = await start();
+    const { accessToken } = server.issueTokens({ accountId: "acct-routing" });
+    const check = await call(server, "GET", CHECK, { bearer: accessToken, headers: { "ChatGPT-Account-Id": "acct-routing" } });
+    expect(check.status).toBe(200);
+    expect(validateAccountsCheckResponse(check.body)).toBe(true);
+    const origin = new URL(server.url);
+    expect(check.body).toEqual({
+      accounts: [{ id: "acct-routing", workspace_backend_origin: `https://${origin.host}`, account_routing_override: ACCOUNT_ROUTING_OVERRIDE }],
+      account_ordering: ["acct-routing"],
+    });
+    expect(server.count("GET", CHECK)).toBe(1);
+  });
+
+  it("answers 401 for a missing or unknown bearer and 403 for another workspace, like wham/usage", async () => {
+    const { server } = await start();
+    expect((await call(server, "GET", CHECK)).status).toBe(401);
+    expect((await call(server, "GET", CHECK, { bearer: "eyJ.unknown.token" })).status).toBe(401);
+    const { accessToken } = server.issueTokens();
+    expect((await call(server, "GET", CHECK, { bearer: accessToken, headers: { "ChatGPT-Account-Id": "acct-other" } })).status).toBe(403);
   });
 });

@@ -1,87 +1,131 @@
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { keyringAccount } from "../../src/auth/store/keyring-store.js";
-import { CLI, cleanEnv, hasCommand, tempDir, type TempDir } from "../support/cli-process.js";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { KEYRING_SERVICE, keyringAccount, NO_SECRET_SERVICE } from "../../src/auth/store/keyring-store.js";
+import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult, type TempDir } from "../support/cli-process.js";
 import { assertNoSecrets } from "../support/secrets.js";
+import { startSecretService, withoutSecretService, type SecretService } from "../support/secret-service.js";
 
 /**
- * The real OS keyring binding (@napi-rs/keyring), end to end: each scenario runs in a fresh kernel
- * session keyring (`keyctl session -`, Debian package `keyutils`), where the binding falls back from
- * Secret Service to the kernel keyring. Without keyctl the file is skipped (stated in the skip reason).
+ * The keyring stores through the real binding (@napi-rs/keyring), end to end, on the backend Codex
+ * uses on Linux: the Secret Service over D-Bus, here Debian's gnome-keyring in a private
+ * `dbus-run-session` (test/support/secret-service.ts). Without a Secret Service, `keyring` fails
+ * with Codex's message (even where a kernel keyring exists: Codex never looks there, so neither do
+ * we) and `auto` falls back to auth.json. The same cells against the real Codex binary are in
+ * test/e2e/differential/.
  */
-const KEYCTL = hasCommand("keyctl");
+const KEY = "sk-proj-keyring-secret-ABCDE";
+const KEYRING = ["-c", "cli_auth_credentials_store=keyring"];
+const AUTO = ["-c", "cli_auth_credentials_store=auto"];
+const authJson = (home: TempDir) => path.join(home.dir, "auth.json");
 
 let home: TempDir;
 beforeEach(() => (home = tempDir("codex-auth-keyring-")));
 afterEach(() => home.remove());
 
-interface Step {
-  args: string[];
-  stdin?: string;
+function run(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<CliResult> {
+  return runCodexAuth(args, { env: { CODEX_HOME: home.dir, ...env }, ...(stdin === undefined ? {} : { stdin }) });
 }
 
-/** Runs the CLI steps one after another inside one new session keyring; returns each step's result. */
-function inSessionKeyring(steps: Step[]): Promise<Array<{ code: number; stdout: string; stderr: string }>> {
-  const driver = `
-    const { spawnSync } = require("node:child_process");
-    const steps = JSON.parse(process.argv[1]);
-    const results = steps.map((step) => {
-      const r = spawnSync(process.execPath, [${JSON.stringify(CLI)}, ...step.args], { input: step.stdin ?? "", encoding: "utf8" });
-      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-    });
-    process.stdout.write(JSON.stringify(results));
-  `;
-  return new Promise((resolve, reject) => {
-    const child = spawn("keyctl", ["session", "-", process.execPath, "-e", driver, JSON.stringify(steps)], {
-      env: cleanEnv({ CODEX_HOME: home.dir }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (err += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`keyctl session exited ${code}: ${err}`))));
+describe("with a Secret Service (gnome-keyring on a private D-Bus session)", () => {
+  let secretService: SecretService;
+  beforeAll(async () => {
+    secretService = await startSecretService();
   });
-}
+  afterAll(() => secretService?.close());
+  const env = () => ({ ...secretService.env });
 
-describe.skipIf(!KEYCTL)("keyring store through the real binding (keyctl session)", () => {
-  it("login, status and logout with cli_auth_credentials_store = keyring never create auth.json", async () => {
-    const key = "sk-proj-keyring-secret-ABCDE";
-    const store = ["-c", "cli_auth_credentials_store=keyring"];
-    const [login, status, json, logout, after] = await inSessionKeyring([
-      { args: [...store, "login", "--with-api-key"], stdin: key },
-      { args: [...store, "login", "status"] },
-      { args: [...store, "login", "status", "--json"] },
-      { args: [...store, "logout"] },
-      { args: [...store, "login", "status"] },
-    ]);
+  /** The stored secret as the Secret Service hands it to any client (libsecret's `secret-tool`). */
+  function lookup(): string | null {
+    const result = spawnSync("secret-tool", ["lookup", "service", KEYRING_SERVICE, "username", keyringAccount(home.dir)], {
+      env: cleanEnv(env()),
+      encoding: "utf8",
+    });
+    return result.status === 0 ? result.stdout : null;
+  }
+
+  it("keyring: login, status and logout go through the Secret Service under Codex's service and account; auth.json is never created", async () => {
+    const login = await run([...KEYRING, "login", "--with-api-key"], env(), KEY);
     expect(login).toEqual({ code: 0, stdout: "", stderr: "Reading API key from stdin...\nAPI key saved. Authentication is checked when you send a request.\n" });
+    // Codex's format in the keyring: compact JSON of auth.json.
+    expect(lookup()).toBe(JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: KEY }));
+    const status = await run([...KEYRING, "login", "status"], env());
     expect(status).toEqual({ code: 0, stdout: "", stderr: "API key configured - sk-proj-***ABCDE\nAuthentication is checked when you send a request.\n" });
-    expect(JSON.parse(json!.stdout)).toMatchObject({ authMode: "apikey", source: "store" });
+    const json = await run([...KEYRING, "login", "status", "--json"], env());
+    expect(JSON.parse(json.stdout)).toMatchObject({ authMode: "apikey", source: "store" });
+    const logout = await run([...KEYRING, "logout"], env());
     expect(logout).toEqual({ code: 0, stdout: "", stderr: "Successfully logged out\n" });
-    expect(after).toEqual({ code: 1, stdout: "", stderr: "Not logged in\n" });
-    expect(existsSync(path.join(home.dir, "auth.json"))).toBe(false);
-    assertNoSecrets([login, status, json, logout, after].flatMap((r) => [r!.stdout, r!.stderr]), [key]);
+    expect(lookup()).toBeNull();
+    expect(await run([...KEYRING, "login", "status"], env())).toEqual({ code: 1, stdout: "", stderr: "Not logged in\n" });
+    expect(existsSync(authJson(home))).toBe(false);
+    assertNoSecrets([login, status, json, logout].flatMap((r) => [r.stdout, r.stderr]), [KEY]);
   });
 
-  it("auto mode uses the keyring when it is available, and a keyring save removes the auth.json fallback", async () => {
-    const [fileLogin, autoLogin, autoStatus, fileStatus] = await inSessionKeyring([
-      { args: ["login", "--with-api-key"], stdin: "sk-proj-file-first-000000" },
-      { args: ["-c", "cli_auth_credentials_store=auto", "login", "--with-api-key"], stdin: "sk-proj-auto-keyring-00000" },
-      { args: ["-c", "cli_auth_credentials_store=auto", "login", "status"] },
-      { args: ["login", "status"] },
-    ]);
-    expect(fileLogin!.code).toBe(0);
-    expect(autoLogin!.code).toBe(0);
-    expect(autoStatus!.stderr).toBe("API key configured - sk-proj-***00000\nAuthentication is checked when you send a request.\n");
-    expect(fileStatus).toEqual({ code: 1, stdout: "", stderr: "Not logged in\n" });
-    expect(existsSync(path.join(home.dir, "auth.json"))).toBe(false);
+  it("auto: uses the keyring when there is one, and a keyring save removes the auth.json fallback", async () => {
+    expect((await run(["login", "--with-api-key"], env(), "sk-proj-file-first-000000")).code).toBe(0);
+    expect(existsSync(authJson(home))).toBe(true);
+    expect((await run([...AUTO, "login", "--with-api-key"], env(), "sk-proj-auto-keyring-00000")).code).toBe(0);
+    expect(existsSync(authJson(home))).toBe(false);
+    expect(lookup()).toContain("sk-proj-auto-keyring-00000");
+    expect((await run([...AUTO, "login", "status"], env())).stderr).toBe("API key configured - sk-proj-***00000\nAuthentication is checked when you send a request.\n");
+    expect(await run(["login", "status"], env())).toEqual({ code: 1, stdout: "", stderr: "Not logged in\n" });
+  });
+});
+
+describe("without a Secret Service (no D-Bus session, as on a headless server)", () => {
+  const env = () => withoutSecretService();
+
+  it("keyring: login, status and logout fail with Codex's message, and nothing is written anywhere", async () => {
+    const login = await run([...KEYRING, "login", "--with-api-key"], env(), KEY);
+    expect(login).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `Reading API key from stdin...\nError logging in: failed to write OAuth tokens to keyring: ${NO_SECRET_SERVICE}\n`,
+    });
+    expect(existsSync(authJson(home))).toBe(false);
+    expect(await run([...KEYRING, "login", "status"], env())).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `Error checking login status: failed to load CLI auth from keyring: ${NO_SECRET_SERVICE}\n`,
+    });
+    expect(await run([...KEYRING, "logout"], env())).toEqual({ code: 1, stdout: "", stderr: `Error logging out: failed to delete auth from keyring: ${NO_SECRET_SERVICE}\n` });
+    assertNoSecrets([login.stdout, login.stderr], [KEY]);
   });
 
-  it("keys entries by CODEX_HOME like Codex (`cli|` + 16 hex digits)", () => {
-    expect(keyringAccount(home.dir)).toMatch(/^cli\|[0-9a-f]{16}$/);
+  it("keyring: a kernel session keyring (keyutils) is not used either, since Codex never looks there", async () => {
+    // `keyctl session -` gives the CLI a fresh kernel session keyring (Debian package keyutils).
+    const child = spawn("keyctl", ["session", "-", process.execPath, CLI, ...KEYRING, "login", "--with-api-key"], {
+      env: cleanEnv({ CODEX_HOME: home.dir, ...env() }),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdout.resume();
+    child.stdin.end(KEY);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    // keyctl itself announces the new session keyring first.
+    expect(stderr).toMatch(/^Joined session keyring: \d+\n/);
+    expect({ code, stderr: stderr.replace(/^Joined session keyring: \d+\n/, "") }).toEqual({ code: 1, stderr: `Reading API key from stdin...\nError logging in: failed to write OAuth tokens to keyring: ${NO_SECRET_SERVICE}\n` });
+    expect(existsSync(authJson(home))).toBe(false);
   });
+
+  it("auto: falls back to auth.json (0600) for login, status and logout", async () => {
+    const login = await run([...AUTO, "login", "--with-api-key"], env(), KEY);
+    expect(login).toEqual({ code: 0, stdout: "", stderr: "Reading API key from stdin...\nAPI key saved. Authentication is checked when you send a request.\n" });
+    expect(statSync(authJson(home)).mode & 0o777).toBe(0o600);
+    // The file store reads the same file.
+    expect((await run(["login", "status"], env())).stderr).toBe("API key configured - sk-proj-***ABCDE\nAuthentication is checked when you send a request.\n");
+    expect((await run([...AUTO, "login", "status"], env())).stderr).toBe("API key configured - sk-proj-***ABCDE\nAuthentication is checked when you send a request.\n");
+    // Unlike Codex, whose auto logout fails without a keyring, the file is removed (README).
+    expect(await run([...AUTO, "logout"], env())).toEqual({ code: 0, stdout: "", stderr: "Successfully logged out\n" });
+    expect(existsSync(authJson(home))).toBe(false);
+  });
+});
+
+it("keys entries by CODEX_HOME like Codex (`cli|` + 16 hex digits)", () => {
+  expect(keyringAccount(home.dir)).toMatch(/^cli\|[0-9a-f]{16}$/);
 });

@@ -66,12 +66,13 @@ export async function completeChatgptLogin(raw: AuthorizationCodeTokens, options
     }
   }
 
-  const auth = buildChatgptAuthDotJson({ tokens, accountId: claims.accountId, apiKey });
+  const auth = buildChatgptAuthDotJson({ tokens, accountId: claims.accountId, apiKey, provenance: { issuer: options.issuer, clientId: options.clientId } });
   try {
     await options.persist(auth);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    throw new ChatgptLoginError("PERSIST_FAILED", `Persist error: ${detail}`, { cause: error });
+    // Codex reports the store's own message (e.g. "failed to write OAuth tokens to keyring: ..."), unprefixed.
+    throw new ChatgptLoginError("PERSIST_FAILED", detail, { cause: error });
   }
   return Object.freeze({
     accountId: claims.accountId,

@@ -4,9 +4,9 @@ import { describeValidationError } from "../../protocol/validation-message.js";
 import type { Secret } from "../secret.js";
 
 /**
- * auth.json for a ChatGPT login, as Codex writes it: `auth_mode: "chatgpt"`, `OPENAI_API_KEY`
- * (the exchanged key, or null; device code always null), `tokens {id_token, access_token,
- * refresh_token, account_id}` and `last_refresh` (RFC 3339 UTC with chrono's precision: all
+ * auth.json for a ChatGPT login, as Codex 0.169.0+ writes it: `auth_mode: "chatgpt"`,
+ * `OPENAI_API_KEY` (the exchanged key, or null; device code always null), `tokens {id_token,
+ * access_token, refresh_token, oauth_provenance, login_owner_id, account_id}` and `last_refresh` (RFC 3339 UTC with chrono's precision: all
  * non-zero sub-second digits in groups of 3, usually nanoseconds, e.g.
  * `2026-11-22T02:36:01.300005444Z`). Validated with the generated validator before anyone writes it.
  */
@@ -14,6 +14,15 @@ export interface ChatgptTokenSet {
   readonly idToken: Secret;
   readonly accessToken: Secret;
   readonly refreshToken: Secret;
+}
+
+/**
+ * Which issuer and client minted the tokens. Codex refreshes and revokes against this issuer
+ * (unless an env override says otherwise), so a login made against another issuer keeps working.
+ */
+export interface OAuthProvenance {
+  readonly issuer: string;
+  readonly clientId: string;
 }
 
 /** What `persist` receives: a complete, validated ChatGPT auth.json. */
@@ -26,6 +35,9 @@ export function buildChatgptAuthDotJson(input: {
   tokens: ChatgptTokenSet;
   accountId: string | null;
   apiKey: Secret | null;
+  provenance: OAuthProvenance;
+  /** Tests pin it; a login gets a fresh one. */
+  loginOwnerId?: string;
   lastRefresh?: string;
 }): ChatgptAuthDotJson {
   const auth: ChatgptAuthDotJson = {
@@ -35,12 +47,23 @@ export function buildChatgptAuthDotJson(input: {
       id_token: input.tokens.idToken.reveal(),
       access_token: input.tokens.accessToken.reveal(),
       refresh_token: input.tokens.refreshToken.reveal(),
+      oauth_provenance: { issuer: input.provenance.issuer, client_id: input.provenance.clientId },
+      login_owner_id: input.loginOwnerId ?? newLoginOwnerId(),
       account_id: input.accountId,
     },
     last_refresh: input.lastRefresh ?? formatLastRefresh(currentEpochNanos()),
   };
   assertValidAuthDotJson(auth);
   return auth;
+}
+
+/**
+ * Codex marks each login with 32 random bytes (base64url, no padding), new for every login and
+ * kept through refreshes: two logins of the same account are told apart by it.
+ */
+export function newLoginOwnerId(): string {
+  const { randomBytes } = process.getBuiltinModule("node:crypto");
+  return randomBytes(32).toString("base64url");
 }
 
 /** The generated validator, with a message that names the field but never echoes a value. */

@@ -6,7 +6,7 @@ import { AuthError } from "../errors.js";
 
 /** Member order of Codex's `AuthDotJson` struct; serde writes fields in declaration order. */
 const TOP_LEVEL_ORDER = ["auth_mode", "OPENAI_API_KEY", "tokens", "last_refresh", "agent_identity", "personal_access_token"] as const;
-const TOKEN_ORDER = ["id_token", "access_token", "refresh_token", "account_id"] as const;
+const TOKEN_ORDER = ["id_token", "access_token", "refresh_token", "oauth_provenance", "login_owner_id", "account_id"] as const;
 
 /**
  * auth.json exactly as Codex 0.169.0 writes it: serde_json pretty printing (2-space indent, no
@@ -31,6 +31,7 @@ export function serializeAuthDotJson(auth: AuthDotJson, style: "pretty" | "compa
 
 function orderTokens(tokens: Record<string, unknown>): Record<string, unknown> {
   const ordered: Record<string, unknown> = {};
+  // Members other than account_id are written only when present (JSON.stringify drops undefined).
   for (const key of TOKEN_ORDER) ordered[key] = key === "account_id" ? (tokens[key] ?? null) : tokens[key];
   for (const [key, value] of Object.entries(tokens)) if (!(key in ordered) && value !== undefined) ordered[key] = value;
   return ordered;

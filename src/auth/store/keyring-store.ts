@@ -28,10 +28,33 @@ export interface KeyringEntry {
 
 export type KeyringEntryFactory = (service: string, account: string) => Promise<KeyringEntry>;
 
-/** The OS keyring through @napi-rs/keyring (prebuilt binary), imported only when a keyring store is used. */
+/**
+ * Codex's text when Linux has no Secret Service to talk to (no D-Bus session, or nothing owning
+ * `org.freedesktop.secrets`), used instead of the binding's D-Bus detail.
+ */
+export const NO_SECRET_SERVICE = "Platform secure storage failure: no secret service provider or dbus session found";
+
+/** Thrown by the entry factory when the OS keyring cannot be reached at all. */
+export class KeyringUnavailableError extends Error {
+  readonly code = "KEYRING_UNAVAILABLE";
+}
+
+/**
+ * The OS keyring through @napi-rs/keyring (prebuilt binary), imported only when a keyring store is
+ * used. The backend is the one Codex uses: Keychain on macOS, Credential Manager on Windows, and
+ * on Linux the Secret Service over D-Bus only. The binding's Linux default falls back to the
+ * kernel keyring (keyutils), where Codex never looks; pinning the store makes `keyring` fail, and
+ * `auto` fall back to auth.json, exactly where Codex does.
+ */
 export const osKeyringEntry: KeyringEntryFactory = async (service, account) => {
   const { AsyncEntry } = await import("@napi-rs/keyring");
-  return new AsyncEntry(service, account);
+  if (process.platform !== "linux") return new AsyncEntry(service, account);
+  try {
+    // The constructor connects to the session bus; it throws when there is none.
+    return new AsyncEntry(service, account, { linux: { store: "secret-service" } });
+  } catch (error) {
+    throw new KeyringUnavailableError(NO_SECRET_SERVICE, { cause: error });
+  }
 };
 
 /**
@@ -88,6 +111,6 @@ export class KeyringAuthStore implements AuthStore {
 }
 
 function keyringError(prefix: string, error: unknown): AuthError {
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = error instanceof Error ? error.message.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ") : String(error);
   return new AuthError("KEYRING_FAILED", `${prefix}: ${detail}`, { cause: error });
 }

@@ -55,7 +55,7 @@ describe("device-code login", () => {
     });
     const auth = readAuth(home);
     expect(auth).toMatchObject({ auth_mode: "chatgpt", OPENAI_API_KEY: null, tokens: { account_id: "acct-demo" } });
-    expect(Object.keys(auth.tokens!)).toEqual(["id_token", "access_token", "refresh_token", "account_id"]);
+    expect(Object.keys(auth.tokens!)).toEqual(["id_token", "access_token", "refresh_token", "oauth_provenance", "login_owner_id", "account_id"]);
     expect(fileMode(authPath(home))).toBe(0o600);
     // One code exchange (with redirect_uri={issuer}/deviceauth/callback, checked by the issuer), no API-key exchange.
     expect(server.count("POST", "/oauth/token")).toBe(1);

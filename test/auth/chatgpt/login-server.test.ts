@@ -85,7 +85,7 @@ describe("browser login: the local callback server", () => {
     expect(Object.keys(auth)).toEqual(["auth_mode", "OPENAI_API_KEY", "tokens", "last_refresh"]);
     expect(auth.auth_mode).toBe("chatgpt");
     expect(auth.OPENAI_API_KEY).toMatch(/^sk-dev-/);
-    expect(Object.keys(auth.tokens!)).toEqual(["id_token", "access_token", "refresh_token", "account_id"]);
+    expect(Object.keys(auth.tokens!)).toEqual(["id_token", "access_token", "refresh_token", "oauth_provenance", "login_owner_id", "account_id"]);
     expect(auth.tokens!.account_id).toBe("acct-demo");
     expect(auth.last_refresh).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$/);
     expect(fileMode(authPath(home))).toBe(0o600);
@@ -244,7 +244,7 @@ describe("browser login: the local callback server", () => {
     const visit = await visitAuthorizeUrl(handle.authUrl);
     expect(visit.callback.text).toContain("Sign-in completed but credentials could not be saved locally.");
     expect(visit.callback.text).toContain("<code>persist_failed</code>");
-    expect(await failure(handle.done)).toMatchObject({ code: "PERSIST_FAILED", message: "Persist error: disk full" });
+    expect(await failure(handle.done)).toMatchObject({ code: "PERSIST_FAILED", message: "disk full" });
   });
 
   it("cancel() ends the wait with `Login was not completed` and frees the port", async () => {

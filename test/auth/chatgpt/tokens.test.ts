@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildAuthorizeUrl, callbackRedirectUri } from "../../../src/auth/chatgpt/authorize-url.js";
 import { accessTokenExpiresAt, parseChatgptIdToken } from "../../../src/auth/chatgpt/id-token.js";
@@ -99,10 +101,17 @@ describe("auth.json for a ChatGPT login", () => {
   });
 
   it("is exactly the contract's shape, validated, serialized in Codex's member order", () => {
+    // The provenance and owner id of the captured Codex 0.169.0 device-code login (fixtures/).
+    const captured = JSON.parse(readFileSync(path.join(import.meta.dirname, "fixtures/device-code.written-by-codex-0.169.0.json"), "utf8")) as {
+      tokens: { oauth_provenance: { issuer: string; client_id: string }; login_owner_id: string };
+    };
+    const provenance = { issuer: captured.tokens.oauth_provenance.issuer, clientId: captured.tokens.oauth_provenance.client_id };
     const auth = buildChatgptAuthDotJson({
       tokens: { idToken: new Secret("h.p.s"), accessToken: new Secret("a.b.c"), refreshToken: new Secret("rt-1") },
       accountId: "acct-1",
       apiKey: null,
+      provenance,
+      loginOwnerId: captured.tokens.login_owner_id,
       lastRefresh: "2026-11-22T02:36:01.300005444Z",
     });
     expect(serializeAuthDotJson(auth)).toBe(`{
@@ -112,6 +121,11 @@ describe("auth.json for a ChatGPT login", () => {
     "id_token": "h.p.s",
     "access_token": "a.b.c",
     "refresh_token": "rt-1",
+    "oauth_provenance": {
+      "issuer": "${provenance.issuer}",
+      "client_id": "${provenance.clientId}"
+    },
+    "login_owner_id": "${captured.tokens.login_owner_id}",
     "account_id": "acct-1"
   },
   "last_refresh": "2026-11-22T02:36:01.300005444Z"
@@ -120,12 +134,16 @@ describe("auth.json for a ChatGPT login", () => {
       tokens: { idToken: new Secret("h.p.s"), accessToken: new Secret("a"), refreshToken: new Secret("r") },
       accountId: null,
       apiKey: new Secret("sk-x"),
+      provenance,
     });
     expect(fresh.OPENAI_API_KEY).toBe("sk-x");
+    // Like Codex: 32 random bytes per login, base64url without padding.
+    expect(fresh.tokens.login_owner_id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(fresh.tokens.login_owner_id).not.toBe(buildChatgptAuthDotJson({ tokens: { idToken: new Secret("h.p.s"), accessToken: new Secret("a"), refreshToken: new Secret("r") }, accountId: null, apiKey: null, provenance }).tokens.login_owner_id);
     expect(fresh.tokens.account_id).toBeNull();
     expect(fresh.last_refresh).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?Z$/);
     const tokens = { idToken: new Secret("h.p.s"), accessToken: new Secret("a"), refreshToken: new Secret("r") };
-    expect(() => buildChatgptAuthDotJson({ tokens, accountId: null, apiKey: null, lastRefresh: "yesterday" })).toThrow(
+    expect(() => buildChatgptAuthDotJson({ tokens, accountId: null, apiKey: null, provenance, lastRefresh: "yesterday" })).toThrow(
       "refusing to write an invalid auth.json: invalid format at /last_refresh",
     );
   });
