@@ -20,6 +20,8 @@ export interface AppServerOptions {
   errorOutput: NodeJS.WritableStream;
   auth: AuthManager;
   config: AuthConfig;
+  /** The `-c key=value` overrides behind `config` (for `config/read`). */
+  configOverrides?: readonly string[];
   codexHome: string;
   /** Our version, reported in the user agent. */
   version: string;
@@ -79,6 +81,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
   const deps: AccountDeps = {
     auth: options.auth,
     config: options.config,
+    configOverrides: options.configOverrides ?? [],
     session,
     logins,
     flows: options.loginFlows ?? managedLoginFlows({ auth: options.auth, session, log, ...options.chatgptLogin }),

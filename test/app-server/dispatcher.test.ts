@@ -29,6 +29,7 @@ function setup(overrides: Partial<RequestHandlers> = {}) {
       return {};
     },
     "account/rateLimits/read": unexpected,
+    "config/read": unexpected,
     ...overrides,
   };
   const dispatcher = new Dispatcher({

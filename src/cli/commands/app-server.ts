@@ -59,6 +59,7 @@ export async function runAppServerCommand(args: readonly string[], ctx: CliConte
     errorOutput: ctx.stderr,
     auth: setup.manager,
     config: setup.config,
+    configOverrides: ctx.configOverrides,
     codexHome: setup.codexHome,
     version: await packageVersion(),
     log,
