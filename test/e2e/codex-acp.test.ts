@@ -34,7 +34,7 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, () => {
   let bin: string;
   let acp: ChildProcessWithoutNullStreams;
   let acpStderr = "";
-  const elicitations: Array<{ url?: string; message?: string; elicitationId?: string }> = [];
+  const elicitations: Array<{ url: string | undefined; message: string | undefined; elicitationId: string | undefined }> = [];
   /** The editor's connection, open for the whole file (one codex-acp process, as in an editor). */
   let request: <R>(method: string, params: unknown) => Promise<R>;
   let closeEditor: () => void;
