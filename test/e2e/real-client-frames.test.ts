@@ -134,7 +134,7 @@ describe("replayed frames of real app-server clients", () => {
     });
 
     /** Signs in with chatgptAuthTokens (string ids, as the Python SDK), then makes the backend refuse the token. */
-    async function externalLogin(ids: () => string): Promise<{ peer: NdjsonPeer; accessToken: string }> {
+    async function externalLogin(ids: () => string | number): Promise<{ peer: NdjsonPeer; accessToken: string }> {
       const peer = ours(newHome(), dev.env(), [`chatgpt_base_url=${dev.chatgptBaseUrl}`]);
       const init = ids();
       peer.send({ id: init, method: "initialize", params: { clientInfo: { name: "codex_python_sdk", title: "Codex Python SDK", version: "0.163.0" }, capabilities: { experimentalApi: true } } });
