@@ -42,8 +42,14 @@ export interface AppServerOptions {
 }
 
 export interface AppServer {
-  /** Serves until the input ends, then finishes in-flight work and flushes the output. */
+  /** Serves until the input ends (or `stop()`), then finishes in-flight work and flushes the output. */
   run(): Promise<void>;
+  /**
+   * Ends serving as stdin EOF does (SIGTERM / SIGINT): no more input is read, pending server
+   * requests fail at once, what was received is answered (every wait has its own deadline), the
+   * output is flushed, then the input is released so the process can exit 0.
+   */
+  stop(): void;
   /** Parent-app refresh requests sent so far (diagnostics). */
   readonly externalRefreshRequests: number;
 }
@@ -94,6 +100,8 @@ export function createAppServer(options: AppServerOptions): AppServer {
 
   let reader: MessageReader | null = null;
   let paused = false;
+  let stopServing: (() => void) | null = null;
+  let stopRequested = false;
   const dispatcher = new Dispatcher({
     session,
     handlers: createHandlers(deps),
@@ -119,25 +127,43 @@ export function createAppServer(options: AppServerOptions): AppServer {
     },
     run() {
       return new Promise<void>((resolve) => {
+        let ending = false;
+        const end = (): Promise<void> => {
+          if (ending) return Promise.resolve();
+          ending = true;
+          // Nobody can answer a server request any more: fail those now rather than at the timeout.
+          serverRequests.close();
+          return dispatcher
+            .idle()
+            .then(() => {
+              logins.shutdown();
+              options.auth.setExternalRefreshStep(null);
+              return writer.flush();
+            })
+            .then(resolve);
+        };
+        stopServing = () => {
+          reader?.pause();
+          void end().then(() => {
+            // Let go of stdin so nothing keeps the process alive.
+            (options.input as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+          });
+        };
         reader = new MessageReader(options.input, {
           log,
           ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
-          onMessage: (message) => dispatcher.dispatch(message),
-          onEnd: () => {
-            // Nobody can answer a server request any more: fail those now rather than at the timeout.
-            serverRequests.close();
-            void dispatcher
-              .idle()
-              .then(() => {
-                logins.shutdown();
-                options.auth.setExternalRefreshStep(null);
-                return writer.flush();
-              })
-              .then(resolve);
+          onMessage: (message) => {
+            if (!ending) dispatcher.dispatch(message);
           },
+          onEnd: () => void end(),
         });
         reader.start();
+        if (stopRequested) stopServing();
       });
+    },
+    stop() {
+      stopRequested = true;
+      stopServing?.();
     },
   };
 }

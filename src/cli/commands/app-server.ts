@@ -70,7 +70,17 @@ export async function runAppServerCommand(args: readonly string[], ctx: CliConte
     },
     ...knobs,
   });
-  await server.run();
+  // SIGTERM / SIGINT end the session as stdin EOF does (answered, flushed, exit 0); a second one
+  // gets the default action, so a stuck shutdown can still be interrupted.
+  const stop = () => server.stop();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  try {
+    await server.run();
+  } finally {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+  }
   return 0;
 }
 
