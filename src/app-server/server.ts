@@ -25,6 +25,8 @@ export interface AppServerOptions {
   codexHome: string;
   /** Our version, reported in the user agent. */
   version: string;
+  /** The Codex protocol version served (package.json `config.codexVersion`), the user agent's version. */
+  codexVersion: string;
   /** Managed ChatGPT login flows (default: the real browser and device-code flows of `auth`). */
   loginFlows?: LoginFlows;
   /** Settings of the default login flows (env knobs read by the command). */
@@ -66,7 +68,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
   const log = options.log ?? createStreamLogger(options.errorOutput);
   const writer = new MessageWriter(options.output, log);
   const send = (message: object) => writer.write(message);
-  const session = new Session({ version: options.version, codexHome: options.codexHome, host: options.host ?? describeHost(), log, send });
+  const session = new Session({ version: options.version, codexVersion: options.codexVersion, codexHome: options.codexHome, host: options.host ?? describeHost(), log, send });
   const serverRequests = new ServerRequestBroker({ send, log, ...(options.serverRequestTimeoutMs !== undefined ? { timeoutMs: options.serverRequestTimeoutMs } : {}) });
   const refresher = new ExternalTokenRefresher(options.auth, serverRequests);
   options.auth.setExternalRefreshStep(refresher);
@@ -94,7 +96,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
     log,
     fetchUsage:
       options.fetchUsage ??
-      ((auth) => fetchUsage(auth, { chatgptBaseUrl: options.config.chatgptBaseUrl, ...(session.userAgent ? { userAgent: session.userAgent } : {}) })),
+      ((auth) => fetchUsage(auth, { chatgptBaseUrl: options.config.chatgptBaseUrl, ...(session.userAgent ? { userAgent: session.userAgentHeader } : {}) })),
     usageUrl: usageUrl(options.config.chatgptBaseUrl),
   };
 

@@ -11,6 +11,7 @@ import { loadAuthConfig } from "../../src/auth/config.js";
 import { AuthManager } from "../../src/auth/manager.js";
 import { AppServerConnection, AppServerError } from "../../src/client/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
+import { CODEX_VERSION } from "../support/codex-reference.js";
 
 /**
  * The pending-login plumbing (loginId registry, cancel, replacement, completion notifications),
@@ -81,6 +82,7 @@ describe("app-server login plumbing (in-process, scripted flows)", () => {
       config,
       codexHome: home,
       version: "0.0.0-test",
+      codexVersion: CODEX_VERSION,
       loginFlows: flows,
       log: silentLogger,
       ...(options.loginTimeoutMs !== undefined ? { loginTimeoutMs: options.loginTimeoutMs } : {}),

@@ -2,7 +2,7 @@ import { isAuthError } from "../../auth/errors.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
 import { readLoginKnobs, type LoginKnobs } from "../login-knobs.js";
-import { packageVersion } from "../version.js";
+import { packageVersions } from "../version.js";
 
 /**
  * `codex-auth app-server [--listen stdio://]`: the account surface of the Codex app-server protocol
@@ -61,7 +61,7 @@ export async function runAppServerCommand(args: readonly string[], ctx: CliConte
     config: setup.config,
     configOverrides: ctx.configOverrides,
     codexHome: setup.codexHome,
-    version: await packageVersion(),
+    ...(await packageVersions()),
     log,
     chatgptLogin: {
       ...(loginIssuer ? { issuer: loginIssuer } : {}),
