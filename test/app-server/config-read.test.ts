@@ -91,7 +91,7 @@ async function compare(configToml: string | undefined, overrides: string[]) {
   return ours;
 }
 
-describe("config/read, field by field against codex app-server", () => {
+describe("config/read, field by field against codex app-server", { timeout: 120_000 }, () => {
   it("config.toml and -c overrides: values, origins (with layer fingerprints) and layers", async () => {
     const toml = [
       'model = "gpt-5"',

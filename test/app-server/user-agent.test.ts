@@ -35,7 +35,7 @@ async function recordingProxy(target: string): Promise<{ url: string; userAgents
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, userAgents, server };
 }
 
-describe("user agent", () => {
+describe("user agent", { timeout: 120_000 }, () => {
   let dev: DevServer;
   let proxy: Awaited<ReturnType<typeof recordingProxy>>;
   beforeAll(async () => {

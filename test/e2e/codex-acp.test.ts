@@ -27,7 +27,7 @@ const API_KEY = "sk-codex-acp-e2e-0123456789";
 
 type AuthStatus = { type: string; email?: string };
 
-describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, () => {
+describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeout: 120_000 }, () => {
   let dev: DevServer;
   let dir: TempDir;
   let home: string;

@@ -57,7 +57,7 @@ async function answers(peer: NdjsonPeer, ids: Array<number | string>): Promise<A
     });
 }
 
-describe("replayed frames of real app-server clients", () => {
+describe("replayed frames of real app-server clients", { timeout: 120_000 }, () => {
   it('CodexMonitor: account/read and account/rateLimits/read with "params": null, as Codex answers them', async () => {
     const frames = [
       '{"id":1,"method":"initialize","params":{"clientInfo":{"name":"codex_monitor","title":"Codex Monitor","version":"0.7.0"},"capabilities":{"experimentalApi":true}}}',
