@@ -26,6 +26,8 @@ import { NdjsonPeer, serverEnv } from "../support/ndjson-peer.js";
 const API_KEY = "sk-codex-acp-e2e-0123456789";
 
 type AuthStatus = { type: string; email?: string };
+/** What codex-acp pushes to the editor (`_auth/status_update`) whenever the sign-in changes. */
+type PushedStatus = { kind: string; label: string; account?: { email?: string; plan?: string } };
 
 describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeout: 120_000 }, () => {
   let dev: DevServer;
@@ -34,6 +36,31 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
   let bin: string;
   let acp: ChildProcessWithoutNullStreams;
   let acpStderr = "";
+  const pushes: PushedStatus[] = [];
+  let pushWaiters: Array<() => void> = [];
+  /** Waits (20 s at most) for a push after the first `seen` pushes; returns it. */
+  const nextPush = async (seen: number): Promise<PushedStatus> => {
+    const deadline = Date.now() + 20_000;
+    while (pushes.length <= seen) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no _auth/status_update after push ${seen}; codex-acp stderr:\n${acpStderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        pushWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return pushes[seen]!;
+  };
+  /** The pushes that arrive until the status settles on `expected` (codex-acp may repeat or refine). */
+  const pushedUntil = async (seen: number, expected: (status: PushedStatus) => boolean): Promise<PushedStatus> => {
+    for (let index = seen; ; index++) {
+      const status = await nextPush(index);
+      if (expected(status)) return status;
+    }
+  };
   const elicitations: Array<{ url: string | undefined; message: string | undefined; elicitationId: string | undefined }> = [];
   /** The editor's connection, open for the whole file (one codex-acp process, as in an editor). */
   let request: <R>(method: string, params: unknown) => Promise<R>;
@@ -76,7 +103,16 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
     acp = spawn(process.execPath, [entry], { env, stdio: ["pipe", "pipe", "pipe"] });
     acp.stderr.setEncoding("utf8").on("data", (text: string) => (acpStderr += text));
 
-    const editor = client().onRequest("elicitation/create", async (ctx) => {
+    const editor = client()
+      .onNotification(
+        "_auth/status_update",
+        (params: unknown) => (params as { authStatus: PushedStatus }).authStatus,
+        (ctx) => {
+          pushes.push(ctx.params);
+          for (const wake of pushWaiters.splice(0)) wake();
+        },
+      )
+      .onRequest("elicitation/create", async (ctx) => {
       const params = ctx.params as { mode?: string; url?: string; message?: string; elicitationId?: string };
       elicitations.push({ url: params.url, message: params.message, elicitationId: params.elicitationId });
       // The person opens the page and types the code shown in the message.
@@ -118,6 +154,8 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
       clientInfo: { name: "codex-auth-e2e-editor", version: "1.0.0" },
     });
     expect(result.authMethods.map((method) => method.id)).toEqual(["api-key", "chat-gpt", "chat-gpt-device-code"]);
+    // The first push after initialize (it never came while config/read was refused).
+    expect(await nextPush(0)).toEqual({ kind: "none", label: "Not logged in" });
     expect(await status()).toEqual({ type: "unauthenticated" });
     // codex-acp learned it from config/read (model_provider null: OpenAI auth) and account/read.
     const sent = wire("in").map((m) => m.method);
@@ -129,20 +167,27 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
   });
 
   it("authenticate api-key, then logout", async () => {
+    let seen = pushes.length;
     expect(await request("authenticate", { methodId: "api-key", _meta: { "api-key": { apiKey: API_KEY } } })).toEqual({});
     expect(await status()).toEqual({ type: "api-key" });
+    expect(await pushedUntil(seen, (p) => p.kind !== "none")).toEqual({ kind: "api_key", label: "OpenAI API key" });
+    seen = pushes.length;
     const stored = JSON.parse(readFileSync(authJson(), "utf8")) as Record<string, unknown>;
     expect(stored.OPENAI_API_KEY).toBe(API_KEY);
 
     expect(await request("logout", {})).toEqual({});
     expect(await status()).toEqual({ type: "unauthenticated" });
+    expect(await pushedUntil(seen, (p) => p.kind === "none")).toEqual({ kind: "none", label: "Not logged in" });
     expect(existsSync(authJson())).toBe(false);
   });
 
   it("authenticate chat-gpt: the browser follows the authorize URL to codex-auth's callback; then logout revokes", async () => {
     dev.setNextAccount({ email: "browser@example.com", accountId: "acct-browser", planType: "plus" });
+    let seen = pushes.length;
     expect(await request("authenticate", { methodId: "chat-gpt" })).toEqual({});
     expect(await status()).toEqual({ type: "chat-gpt", email: "browser@example.com" });
+    expect(await pushedUntil(seen, (p) => p.kind === "account")).toMatchObject({ kind: "account", label: "ChatGPT Plus", account: { plan: "plus" } });
+    seen = pushes.length;
     const visits = readFileSync(path.join(dir.dir, "browser.log"), "utf8").trim().split("\n");
     expect(visits[0]).toBe(`${dev.issuerUrl}/oauth/authorize`);
     // codex-auth's callback took the code and sent the browser to its success page.
@@ -154,13 +199,16 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
     const revokesBefore = dev.revocations.length;
     expect(await request("logout", {})).toEqual({});
     expect(await status()).toEqual({ type: "unauthenticated" });
+    expect(await pushedUntil(seen, (p) => p.kind === "none")).toEqual({ kind: "none", label: "Not logged in" });
     expect(existsSync(authJson())).toBe(false);
     expect(dev.revocations.length).toBeGreaterThan(revokesBefore);
   });
 
   it("authenticate chat-gpt-device-code: the code shown through URL elicitation is approved; then logout", async () => {
     dev.setNextAccount({ email: "device@example.com", accountId: "acct-device", planType: "pro" });
+    const seen = pushes.length;
     expect(await request("authenticate", { methodId: "chat-gpt-device-code" })).toEqual({});
+    expect(await pushedUntil(seen, (p) => p.kind === "account")).toMatchObject({ kind: "account", label: "ChatGPT Pro", account: { plan: "pro" } });
     expect(elicitations).toHaveLength(1);
     expect(elicitations[0]!.url).toBe(`${dev.issuerUrl}/codex/device`);
     expect(await status()).toEqual({ type: "chat-gpt", email: "device@example.com" });
