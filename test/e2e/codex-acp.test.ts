@@ -35,6 +35,8 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
   let home: string;
   let bin: string;
   let acp: ChildProcessWithoutNullStreams;
+  let acpEntry: string;
+  let acpEnv: NodeJS.ProcessEnv;
   let acpStderr = "";
   const pushes: PushedStatus[] = [];
   let pushWaiters: Array<() => void> = [];
@@ -67,8 +69,14 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
   let closeEditor: () => void;
   let editorDone: Promise<unknown>;
 
-  const wire = (direction: "in" | "out"): Array<Record<string, unknown>> => {
-    const file = path.join(dir.dir, `wire-${direction}.ndjson`);
+  /** The app-servers codex-acp started, in order (pids; each records its own wire). */
+  const servers = (): string[] => {
+    const file = path.join(dir.dir, "wire-pids");
+    return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+  };
+  /** One direction of one app-server's wire (default: the first, the editor's codex-acp's). */
+  const wire = (direction: "in" | "out", pid = servers()[0]): Array<Record<string, unknown>> => {
+    const file = path.join(dir.dir, `wire-${pid}-${direction}.ndjson`);
     if (!existsSync(file)) return [];
     return readFileSync(file, "utf8")
       .split("\n")
@@ -100,6 +108,8 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
       NO_BROWSER: undefined,
       APP_SERVER_LOGS: undefined,
     });
+    acpEntry = entry;
+    acpEnv = env;
     acp = spawn(process.execPath, [entry], { env, stdio: ["pipe", "pipe", "pipe"] });
     acp.stderr.setEncoding("utf8").on("data", (text: string) => (acpStderr += text));
 
@@ -248,14 +258,46 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
     expect(await status()).toEqual({ type: "unauthenticated" });
   });
 
+  it("`codex-acp login` (its CLI): ChatGPT in the stand-in browser, exit 0; then, already signed in, exit 0 at once", async () => {
+    dev.setNextAccount({ email: "cli@example.com", accountId: "acct-cli", planType: "team" });
+    const run = async () => {
+      const child = spawn(process.execPath, [acpEntry, "login"], { env: acpEnv, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text));
+      child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text));
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(timer);
+      return { code, output };
+    };
+    const first = await run();
+    expect(first.code, first.output).toBe(0);
+    const stored = JSON.parse(readFileSync(authJson(), "utf8")) as { auth_mode?: string; tokens?: { account_id?: string } };
+    expect(stored.tokens?.account_id).toBe("acct-cli");
+    const visits = readFileSync(path.join(dir.dir, "browser.log"), "utf8").trim().split("\n");
+    expect(visits.at(-1)).toMatch(/^followed to http:\/\/(localhost|127\.0\.0\.1):\d+\/success status 200$/);
+    const again = await run();
+    expect(again.code, again.output).toBe(0);
+    expect(readFileSync(path.join(dir.dir, "browser.log"), "utf8").trim().split("\n")).toHaveLength(visits.length);
+    // The editor's codex-acp sees the sign-in made by another process.
+    expect(await status()).toEqual({ type: "chat-gpt", email: "cli@example.com" });
+    expect(await request("logout", {})).toEqual({});
+    expect(await status()).toEqual({ type: "unauthenticated" });
+  });
+
   it("kept the wire clean: one answer per request, no jsonrpc field, nothing ambiguous", () => {
-    const requests = wire("in").filter((m) => "id" in m && "method" in m);
-    const answers = wire("out").filter((m) => "id" in m && !("method" in m));
-    for (const sent of requests) expect([sent.method, answers.filter((a) => a.id === sent.id)]).toHaveLength(2);
-    expect(answers).toHaveLength(requests.length);
-    for (const frame of wire("out")) {
-      expect(frame).not.toHaveProperty("jsonrpc");
-      expect("result" in frame && "error" in frame).toBe(false);
+    // The editor's codex-acp and the two `codex-acp login` runs each started one app-server.
+    expect(servers()).toHaveLength(3);
+    for (const pid of servers()) {
+      const requests = wire("in", pid).filter((m) => "id" in m && "method" in m);
+      const answers = wire("out", pid).filter((m) => "id" in m && !("method" in m));
+      expect(requests.length).toBeGreaterThan(0);
+      for (const sent of requests) expect([sent.method, answers.filter((a) => a.id === sent.id).length]).toEqual([sent.method, 1]);
+      expect(answers).toHaveLength(requests.length);
+      for (const frame of wire("out", pid)) {
+        expect(frame).not.toHaveProperty("jsonrpc");
+        expect("result" in frame && "error" in frame).toBe(false);
+      }
     }
     expect(acpStderr).not.toContain(API_KEY);
   });
@@ -274,9 +316,11 @@ function writeShims(root: string, bin: string): void {
     `import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
 const child = spawn(${JSON.stringify(command)}, [${JSON.stringify(main)}, ...process.argv.slice(2)], { stdio: ["pipe", "pipe", "inherit"] });
-process.stdin.on("data", (chunk) => { appendFileSync(${JSON.stringify(path.join(root, "wire-in.ndjson"))}, chunk); child.stdin.write(chunk); });
+appendFileSync(${JSON.stringify(path.join(root, "wire-pids"))}, process.pid + "\\n");
+const wire = (direction) => ${JSON.stringify(root)} + "/wire-" + process.pid + "-" + direction + ".ndjson";
+process.stdin.on("data", (chunk) => { appendFileSync(wire("in"), chunk); child.stdin.write(chunk); });
 process.stdin.on("end", () => child.stdin.end());
-child.stdout.on("data", (chunk) => { appendFileSync(${JSON.stringify(path.join(root, "wire-out.ndjson"))}, chunk); process.stdout.write(chunk); });
+child.stdout.on("data", (chunk) => { appendFileSync(wire("out"), chunk); process.stdout.write(chunk); });
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 for (const name of ["SIGTERM", "SIGINT"]) process.on(name, () => child.kill(name));
 `,
