@@ -2,9 +2,9 @@
 
 import type { RequestId } from "./common.js";
 import type { GetAuthStatusParams, GetAuthStatusResponse, InitializeParams, InitializeResponse } from "./v1.js";
-import type { AccountLoginCompletedNotification, AccountUpdatedNotification, CancelLoginAccountParams, CancelLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshResponse, GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LogoutAccountResponse } from "./v2.js";
+import type { AccountLoginCompletedNotification, AccountUpdatedNotification, CancelLoginAccountParams, CancelLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshResponse, ConfigReadParams, ConfigReadResponse, GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LogoutAccountResponse } from "./v2.js";
 import type { Validator } from "../validator.js";
-import { validateAccountLoginCompletedNotification, validateAccountUpdatedNotification, validateCancelLoginAccountParams, validateCancelLoginAccountResponse, validateChatgptAuthTokensRefreshParams, validateChatgptAuthTokensRefreshResponse, validateGetAccountParams, validateGetAccountRateLimitsParams, validateGetAccountRateLimitsResponse, validateGetAccountResponse, validateGetAuthStatusParams, validateGetAuthStatusResponse, validateInitializeParams, validateInitializeResponse, validateLoginAccountParams, validateLoginAccountResponse, validateLogoutAccountResponse } from "./validators.js";
+import { validateAccountLoginCompletedNotification, validateAccountUpdatedNotification, validateCancelLoginAccountParams, validateCancelLoginAccountResponse, validateChatgptAuthTokensRefreshParams, validateChatgptAuthTokensRefreshResponse, validateConfigReadParams, validateConfigReadResponse, validateGetAccountParams, validateGetAccountRateLimitsParams, validateGetAccountRateLimitsResponse, validateGetAccountResponse, validateGetAuthStatusParams, validateGetAuthStatusResponse, validateInitializeParams, validateInitializeResponse, validateLoginAccountParams, validateLoginAccountResponse, validateLogoutAccountResponse } from "./validators.js";
 
 /** Params of a method that takes none: absent, `null` or `{}`. */
 const acceptsNoParams: Validator<undefined> = Object.assign(
@@ -152,6 +152,19 @@ export const methods = {
     validateParams: optionalParams(validateGetAccountRateLimitsParams),
     validateResult: validateGetAccountRateLimitsResponse,
   },
+  "config/read": {
+    method: "config/read",
+    direction: "clientToServer",
+    kind: "request",
+    version: "v2",
+    experimental: false,
+    experimentalVariants: [],
+    paramsType: "ConfigReadParams",
+    optionalParams: false,
+    resultType: "ConfigReadResponse",
+    validateParams: validateConfigReadParams,
+    validateResult: validateConfigReadResponse,
+  },
   "account/login/completed": {
     method: "account/login/completed",
     direction: "serverToClient",
@@ -208,6 +221,7 @@ export interface ClientRequests {
   "account/login/cancel": { params: CancelLoginAccountParams; result: CancelLoginAccountResponse };
   "account/logout": { params: undefined; result: LogoutAccountResponse };
   "account/rateLimits/read": { params: GetAccountRateLimitsParams | undefined; result: GetAccountRateLimitsResponse };
+  "config/read": { params: ConfigReadParams; result: ConfigReadResponse };
 }
 
 /** Notifications a client sends. */

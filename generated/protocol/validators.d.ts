@@ -4,7 +4,7 @@ import type { Validator } from "../validator.js";
 import type { AuthMode, JSONRPCError, JSONRPCErrorError, JSONRPCMessage, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse, PlanType, RequestId } from "./common.js";
 import type { ClientNotification, ClientRequest, ServerNotification, ServerRequest } from "./registry.js";
 import type { ClientInfo, GetAuthStatusParams, GetAuthStatusResponse, InitializeCapabilities, InitializeParams, InitializeResponse } from "./v1.js";
-import type { Account, AccountLoginCompletedNotification, AccountUpdateReason, AccountUpdatedNotification, ApiKeyAccount, ApiKeyLoginAccountParams, ApiKeyLoginAccountResponse, CancelLoginAccountParams, CancelLoginAccountResponse, CancelLoginAccountStatus, ChatgptAccount, ChatgptAuthTokensLoginAccountParams, ChatgptAuthTokensLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshReason, ChatgptAuthTokensRefreshResponse, ChatgptDeviceCodeLoginAccountParams, ChatgptDeviceCodeLoginAccountResponse, ChatgptLoginAccountParams, ChatgptLoginAccountResponse, CreditsSnapshot, DesktopOnboardingEntrypoint, GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LoginAppBrand, LogoutAccountResponse, RateLimitReachedType, RateLimitSnapshot, RateLimitWindow } from "./v2.js";
+import type { Account, AccountLoginCompletedNotification, AccountUpdateReason, AccountUpdatedNotification, ApiKeyAccount, ApiKeyLoginAccountParams, ApiKeyLoginAccountResponse, CancelLoginAccountParams, CancelLoginAccountResponse, CancelLoginAccountStatus, ChatgptAccount, ChatgptAuthTokensLoginAccountParams, ChatgptAuthTokensLoginAccountResponse, ChatgptAuthTokensRefreshParams, ChatgptAuthTokensRefreshReason, ChatgptAuthTokensRefreshResponse, ChatgptDeviceCodeLoginAccountParams, ChatgptDeviceCodeLoginAccountResponse, ChatgptLoginAccountParams, ChatgptLoginAccountResponse, Config, ConfigCredentialsStoreMode, ConfigForcedChatgptWorkspaceIds, ConfigForcedLoginMethod, ConfigLayer, ConfigLayerMetadata, ConfigLayerSource, ConfigReadParams, ConfigReadResponse, CreditsSnapshot, DesktopOnboardingEntrypoint, GetAccountParams, GetAccountRateLimitsParams, GetAccountRateLimitsResponse, GetAccountResponse, LoginAccountParams, LoginAccountResponse, LoginAppBrand, LogoutAccountResponse, ProjectConfigLayerSource, RateLimitReachedType, RateLimitSnapshot, RateLimitWindow, SessionFlagsConfigLayerSource, SystemConfigLayerSource, UserConfigLayerSource } from "./v2.js";
 
 export declare const validateAccount: Validator<Account>;
 export declare const validateAccountLoginCompletedNotification: Validator<AccountLoginCompletedNotification>;
@@ -30,6 +30,15 @@ export declare const validateChatgptLoginAccountResponse: Validator<ChatgptLogin
 export declare const validateClientInfo: Validator<ClientInfo>;
 export declare const validateClientNotification: Validator<ClientNotification>;
 export declare const validateClientRequest: Validator<ClientRequest>;
+export declare const validateConfig: Validator<Config>;
+export declare const validateConfigCredentialsStoreMode: Validator<ConfigCredentialsStoreMode>;
+export declare const validateConfigForcedChatgptWorkspaceIds: Validator<ConfigForcedChatgptWorkspaceIds>;
+export declare const validateConfigForcedLoginMethod: Validator<ConfigForcedLoginMethod>;
+export declare const validateConfigLayer: Validator<ConfigLayer>;
+export declare const validateConfigLayerMetadata: Validator<ConfigLayerMetadata>;
+export declare const validateConfigLayerSource: Validator<ConfigLayerSource>;
+export declare const validateConfigReadParams: Validator<ConfigReadParams>;
+export declare const validateConfigReadResponse: Validator<ConfigReadResponse>;
 export declare const validateCreditsSnapshot: Validator<CreditsSnapshot>;
 export declare const validateDesktopOnboardingEntrypoint: Validator<DesktopOnboardingEntrypoint>;
 export declare const validateGetAccountParams: Validator<GetAccountParams>;
@@ -52,9 +61,13 @@ export declare const validateLoginAccountResponse: Validator<LoginAccountRespons
 export declare const validateLoginAppBrand: Validator<LoginAppBrand>;
 export declare const validateLogoutAccountResponse: Validator<LogoutAccountResponse>;
 export declare const validatePlanType: Validator<PlanType>;
+export declare const validateProjectConfigLayerSource: Validator<ProjectConfigLayerSource>;
 export declare const validateRateLimitReachedType: Validator<RateLimitReachedType>;
 export declare const validateRateLimitSnapshot: Validator<RateLimitSnapshot>;
 export declare const validateRateLimitWindow: Validator<RateLimitWindow>;
 export declare const validateRequestId: Validator<RequestId>;
 export declare const validateServerNotification: Validator<ServerNotification>;
 export declare const validateServerRequest: Validator<ServerRequest>;
+export declare const validateSessionFlagsConfigLayerSource: Validator<SessionFlagsConfigLayerSource>;
+export declare const validateSystemConfigLayerSource: Validator<SystemConfigLayerSource>;
+export declare const validateUserConfigLayerSource: Validator<UserConfigLayerSource>;

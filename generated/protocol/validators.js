@@ -1605,7 +1605,7 @@ return errors === 0;
 }
 
 export const validateClientRequest = validate64;
-const schema38 = {"title":"ClientRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializeRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["initialize"]},"params":{"$ref":"#/definitions/InitializeParams"}},"required":["id","method","params"]},{"title":"GetAuthStatusRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["getAuthStatus"]},"params":{"$ref":"#/definitions/GetAuthStatusParams"}},"required":["id","method","params"]},{"title":"Account/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/read"]},"params":{"$ref":"#/definitions/GetAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/startRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/start"]},"params":{"$ref":"#/definitions/LoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/cancelRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/cancel"]},"params":{"$ref":"#/definitions/CancelLoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/logoutRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/logout"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["id","method"]},{"title":"Account/rateLimits/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/rateLimits/read"]},"params":{"anyOf":[{"$ref":"#/definitions/GetAccountRateLimitsParams"},{"type":"null"}]}},"required":["id","method"]}]};
+const schema38 = {"title":"ClientRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"InitializeRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["initialize"]},"params":{"$ref":"#/definitions/InitializeParams"}},"required":["id","method","params"]},{"title":"GetAuthStatusRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["getAuthStatus"]},"params":{"$ref":"#/definitions/GetAuthStatusParams"}},"required":["id","method","params"]},{"title":"Account/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/read"]},"params":{"$ref":"#/definitions/GetAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/startRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/start"]},"params":{"$ref":"#/definitions/LoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/login/cancelRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/login/cancel"]},"params":{"$ref":"#/definitions/CancelLoginAccountParams"}},"required":["id","method","params"]},{"title":"Account/logoutRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/logout"]},"params":{"type":["object","null"],"additionalProperties":false}},"required":["id","method"]},{"title":"Account/rateLimits/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/rateLimits/read"]},"params":{"anyOf":[{"$ref":"#/definitions/GetAccountRateLimitsParams"},{"type":"null"}]}},"required":["id","method"]},{"title":"Config/readRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["config/read"]},"params":{"$ref":"#/definitions/ConfigReadParams"}},"required":["id","method","params"]}]};
 const schema39 = {"title":"RequestId","description":"A request id: a string or an integer, echoed unchanged in the response.","anyOf":[{"type":"string"},{"type":"integer"}]};
 
 function validate65(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -1982,6 +1982,48 @@ return false;
 }
 }
 validate89.errors = vErrors;
+return errors === 0;
+}
+
+const schema46 = {"title":"ConfigReadParams","type":"object","properties":{"includeLayers":{"type":"boolean","description":"Also return every layer, highest precedence first."},"cwd":{"type":["string","null"],"description":"Working directory for project layers. Accepted for wire compatibility; codex-auth reads no project layers."}}};
+
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.includeLayers !== undefined){
+const _errs1 = errors;
+if(typeof data.includeLayers !== "boolean"){
+validate92.errors = [{instancePath:instancePath+"/includeLayers",schemaPath:"#/properties/includeLayers/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.cwd !== undefined){
+let data1 = data.cwd;
+const _errs3 = errors;
+if((typeof data1 !== "string") && (data1 !== null)){
+validate92.errors = [{instancePath:instancePath+"/cwd",schemaPath:"#/properties/cwd/type",keyword:"type",params:{type: schema46.properties.cwd.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+else {
+validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate92.errors = vErrors;
 return errors === 0;
 }
 
@@ -2467,6 +2509,66 @@ return false;
 }
 }
 }
+else if(tag0 === "config/read"){
+const _errs50 = errors;
+if(errors === _errs50){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing7;
+if((((data.id === undefined) && (missing7 = "id")) || ((data.method === undefined) && (missing7 = "method"))) || ((data.params === undefined) && (missing7 = "params"))){
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/7/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"}];
+return false;
+}
+else {
+if(data.id !== undefined){
+const _errs52 = errors;
+if(!(validate65(data.id, {instancePath:instancePath+"/id",parentData:data,parentDataProperty:"id",rootData}))){
+vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
+errors = vErrors.length;
+}
+var valid17 = _errs52 === errors;
+}
+else {
+var valid17 = true;
+}
+if(valid17){
+if(data.method !== undefined){
+let data22 = data.method;
+const _errs53 = errors;
+if(typeof data22 !== "string"){
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/7/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data22 === "config/read")){
+validate64.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/7/properties/method/enum",keyword:"enum",params:{allowedValues: schema38.oneOf[7].properties.method.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid17 = _errs53 === errors;
+}
+else {
+var valid17 = true;
+}
+if(valid17){
+if(data.params !== undefined){
+const _errs55 = errors;
+if(!(validate92(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+errors = vErrors.length;
+}
+var valid17 = _errs55 === errors;
+}
+else {
+var valid17 = true;
+}
+}
+}
+}
+}
+else {
+validate64.errors = [{instancePath,schemaPath:"#/oneOf/7/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
 else {
 validate64.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
@@ -2486,138 +2588,328 @@ validate64.errors = vErrors;
 return errors === 0;
 }
 
-export const validateCreditsSnapshot = validate91;
-const schema46 = {"title":"CreditsSnapshot","type":"object","properties":{"hasCredits":{"type":"boolean"},"unlimited":{"type":"boolean"},"balance":{"type":["string","null"]}},"required":["hasCredits","unlimited"]};
+export const validateConfig = validate94;
+const schema47 = {"title":"Config","description":"The effective values of the keys codex-auth reads, with Codex's defaults. Codex's own Config has many more keys (model, sandbox, tools, ...); they are not interpreted here and appear only in `origins` and `layers`.","type":"object","properties":{"model_provider":{"type":["string","null"],"description":"null unless set: the built-in OpenAI provider, which requires OpenAI auth."},"forced_login_method":{"anyOf":[{"$ref":"#/definitions/ConfigForcedLoginMethod"},{"type":"null"}]},"forced_chatgpt_workspace_id":{"anyOf":[{"$ref":"#/definitions/ConfigForcedChatgptWorkspaceIds"},{"type":"null"}]},"cli_auth_credentials_store":{"anyOf":[{"$ref":"#/definitions/ConfigCredentialsStoreMode"},{"type":"null"}]},"chatgpt_base_url":{"type":["string","null"]}},"additionalProperties":true};
+const schema48 = {"title":"ConfigForcedLoginMethod","type":"string","enum":["chatgpt","api"]};
 
-function validate91(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.hasCredits === undefined) && (missing0 = "hasCredits")) || ((data.unlimited === undefined) && (missing0 = "unlimited"))){
-validate91.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.hasCredits !== undefined){
-const _errs1 = errors;
-if(typeof data.hasCredits !== "boolean"){
-validate91.errors = [{instancePath:instancePath+"/hasCredits",schemaPath:"#/properties/hasCredits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.unlimited !== undefined){
-const _errs3 = errors;
-if(typeof data.unlimited !== "boolean"){
-validate91.errors = [{instancePath:instancePath+"/unlimited",schemaPath:"#/properties/unlimited/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.balance !== undefined){
-let data2 = data.balance;
-const _errs5 = errors;
-if((typeof data2 !== "string") && (data2 !== null)){
-validate91.errors = [{instancePath:instancePath+"/balance",schemaPath:"#/properties/balance/type",keyword:"type",params:{type: schema46.properties.balance.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate91.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate91.errors = vErrors;
-return errors === 0;
-}
-
-export const validateDesktopOnboardingEntrypoint = validate92;
-
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate92.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(data === "life_sciences")){
-validate92.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema12.enum},message:"must be equal to one of the allowed values"}];
+if(!((data === "chatgpt") || (data === "api"))){
+validate95.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate92.errors = vErrors;
+validate95.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountParams = validate93;
+const schema49 = {"title":"ConfigForcedChatgptWorkspaceIds","description":"One workspace id or a list, as written in the config.","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]};
 
-function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.refreshToken !== undefined){
-if(typeof data.refreshToken !== "boolean"){
-validate93.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs3 = errors;
+if(errors === _errs3){
+if(Array.isArray(data)){
+var valid1 = true;
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+const _errs5 = errors;
+if(typeof data[i0] !== "string"){
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var valid1 = _errs5 === errors;
+if(!valid1){
+break;
 }
 }
 }
 else {
-validate93.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+const err2 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var _valid0 = _errs3 === errors;
+valid0 = valid0 || _valid0;
+}
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate97.errors = vErrors;
 return false;
 }
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
 }
-validate93.errors = vErrors;
+else {
+vErrors = null;
+}
+}
+}
+validate97.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountRateLimitsParams = validate94;
+const schema50 = {"title":"ConfigCredentialsStoreMode","type":"string","enum":["file","keyring","auto","ephemeral"]};
+
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate99.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data === "file") || (data === "keyring")) || (data === "auto")) || (data === "ephemeral"))){
+validate99.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema50.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate99.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.excludeResetCreditDetails !== undefined){
-const _errs1 = errors;
-if(typeof data.excludeResetCreditDetails !== "boolean"){
-validate94.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if(data.model_provider !== undefined){
+let data0 = data.model_provider;
+const _errs2 = errors;
+if((typeof data0 !== "string") && (data0 !== null)){
+validate94.errors = [{instancePath:instancePath+"/model_provider",schemaPath:"#/properties/model_provider/type",keyword:"type",params:{type: schema47.properties.model_provider.type},message:"must be string,null"}];
 return false;
 }
-var valid0 = _errs1 === errors;
+var valid0 = _errs2 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.supportsLunaReserve !== undefined){
-const _errs3 = errors;
-if(typeof data.supportsLunaReserve !== "boolean"){
-validate94.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+if(data.forced_login_method !== undefined){
+let data1 = data.forced_login_method;
+const _errs4 = errors;
+const _errs5 = errors;
+let valid1 = false;
+const _errs6 = errors;
+if(!(validate95(data1, {instancePath:instancePath+"/forced_login_method",parentData:data,parentDataProperty:"forced_login_method",rootData}))){
+vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs6 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const _errs7 = errors;
+if(data1 !== null){
+const err0 = {instancePath:instancePath+"/forced_login_method",schemaPath:"#/properties/forced_login_method/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs7 === errors;
+valid1 = valid1 || _valid0;
+}
+if(!valid1){
+const err1 = {instancePath:instancePath+"/forced_login_method",schemaPath:"#/properties/forced_login_method/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate94.errors = vErrors;
 return false;
 }
-var valid0 = _errs3 === errors;
+else {
+errors = _errs5;
+if(vErrors !== null){
+if(_errs5){
+vErrors.length = _errs5;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs4 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.forced_chatgpt_workspace_id !== undefined){
+let data2 = data.forced_chatgpt_workspace_id;
+const _errs9 = errors;
+const _errs10 = errors;
+let valid2 = false;
+const _errs11 = errors;
+if(!(validate97(data2, {instancePath:instancePath+"/forced_chatgpt_workspace_id",parentData:data,parentDataProperty:"forced_chatgpt_workspace_id",rootData}))){
+vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs11 === errors;
+valid2 = valid2 || _valid1;
+if(!valid2){
+const _errs12 = errors;
+if(data2 !== null){
+const err2 = {instancePath:instancePath+"/forced_chatgpt_workspace_id",schemaPath:"#/properties/forced_chatgpt_workspace_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid1 = _errs12 === errors;
+valid2 = valid2 || _valid1;
+}
+if(!valid2){
+const err3 = {instancePath:instancePath+"/forced_chatgpt_workspace_id",schemaPath:"#/properties/forced_chatgpt_workspace_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate94.errors = vErrors;
+return false;
+}
+else {
+errors = _errs10;
+if(vErrors !== null){
+if(_errs10){
+vErrors.length = _errs10;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.cli_auth_credentials_store !== undefined){
+let data3 = data.cli_auth_credentials_store;
+const _errs14 = errors;
+const _errs15 = errors;
+let valid3 = false;
+const _errs16 = errors;
+if(!(validate99(data3, {instancePath:instancePath+"/cli_auth_credentials_store",parentData:data,parentDataProperty:"cli_auth_credentials_store",rootData}))){
+vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
+errors = vErrors.length;
+}
+var _valid2 = _errs16 === errors;
+valid3 = valid3 || _valid2;
+if(!valid3){
+const _errs17 = errors;
+if(data3 !== null){
+const err4 = {instancePath:instancePath+"/cli_auth_credentials_store",schemaPath:"#/properties/cli_auth_credentials_store/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid2 = _errs17 === errors;
+valid3 = valid3 || _valid2;
+}
+if(!valid3){
+const err5 = {instancePath:instancePath+"/cli_auth_credentials_store",schemaPath:"#/properties/cli_auth_credentials_store/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate94.errors = vErrors;
+return false;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs14 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.chatgpt_base_url !== undefined){
+let data4 = data.chatgpt_base_url;
+const _errs19 = errors;
+if((typeof data4 !== "string") && (data4 !== null)){
+validate94.errors = [{instancePath:instancePath+"/chatgpt_base_url",schemaPath:"#/properties/chatgpt_base_url/type",keyword:"type",params:{type: schema47.properties.chatgpt_base_url.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
@@ -2630,27 +2922,185 @@ validate94.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountRateLimitsResponse = validate95;
-const schema50 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"allOf":[{"$ref":"#/definitions/RateLimitSnapshot"}],"description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
-const schema51 = {"title":"RateLimitSnapshot","type":"object","properties":{"limitId":{"type":["string","null"]},"limitName":{"type":["string","null"]},"primary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"secondary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"credits":{"anyOf":[{"$ref":"#/definitions/CreditsSnapshot"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"rateLimitReachedType":{"anyOf":[{"$ref":"#/definitions/RateLimitReachedType"},{"type":"null"}]}}};
-const schema52 = {"title":"RateLimitWindow","type":"object","properties":{"usedPercent":{"type":"integer","description":"Percent of the window used, 0-100."},"windowDurationMins":{"type":["integer","null"]},"resetsAt":{"type":["integer","null"],"description":"Unix seconds."}},"required":["usedPercent"]};
+export const validateConfigCredentialsStoreMode = validate101;
 
-function validate97(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate101.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data === "file") || (data === "keyring")) || (data === "auto")) || (data === "ephemeral"))){
+validate101.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema50.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate101.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfigForcedChatgptWorkspaceIds = validate102;
+
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs3 = errors;
+if(errors === _errs3){
+if(Array.isArray(data)){
+var valid1 = true;
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+const _errs5 = errors;
+if(typeof data[i0] !== "string"){
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var valid1 = _errs5 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var _valid0 = _errs3 === errors;
+valid0 = valid0 || _valid0;
+}
+if(!valid0){
+const err3 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate102.errors = vErrors;
+return false;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate102.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfigForcedLoginMethod = validate103;
+
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate103.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data === "chatgpt") || (data === "api"))){
+validate103.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate103.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfigLayer = validate104;
+const schema54 = {"title":"ConfigLayer","type":"object","properties":{"name":{"$ref":"#/definitions/ConfigLayerSource"},"version":{"type":"string"},"config":{"description":"The layer's table as written (TOML datetimes as {\"$__toml_private_datetime\": text}, as Codex)."},"disabledReason":{"type":["string","null"]}},"required":["name","version","config"]};
+const schema55 = {"title":"ConfigLayerSource","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/SessionFlagsConfigLayerSource"},{"$ref":"#/definitions/UserConfigLayerSource"},{"$ref":"#/definitions/SystemConfigLayerSource"},{"$ref":"#/definitions/ProjectConfigLayerSource"}]};
+const schema56 = {"title":"SessionFlagsConfigLayerSource","description":"Overrides given with `-c key=value` when the server was started.","type":"object","properties":{"type":{"type":"string","enum":["sessionFlags"]}},"required":["type"]};
+
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
-validate97.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((data.type === undefined) && (missing0 = "type")){
+validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.usedPercent !== undefined){
-let data0 = data.usedPercent;
+if(data.type !== undefined){
+let data0 = data.type;
+if(typeof data0 !== "string"){
+validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "sessionFlags")){
+validate106.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema56.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+}
+}
+}
+else {
+validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate106.errors = vErrors;
+return errors === 0;
+}
+
+const schema57 = {"title":"UserConfigLayerSource","description":"$CODEX_HOME/config.toml (the path is reported whether or not the file exists).","type":"object","properties":{"type":{"type":"string","enum":["user"]},"file":{"type":"string","description":"Absolute path."},"profile":{"type":["string","null"]}},"required":["type","file"]};
+
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.file === undefined) && (missing0 = "file"))){
+validate107.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
 const _errs1 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate97.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data0 !== "string"){
+validate107.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "user")){
+validate107.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema57.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2659,11 +3109,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.windowDurationMins !== undefined){
-let data1 = data.windowDurationMins;
+if(data.file !== undefined){
 const _errs3 = errors;
-if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
-validate97.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema52.properties.windowDurationMins.type},message:"must be integer,null"}];
+if(typeof data.file !== "string"){
+validate107.errors = [{instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2672,11 +3121,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resetsAt !== undefined){
-let data2 = data.resetsAt;
+if(data.profile !== undefined){
+let data2 = data.profile;
 const _errs5 = errors;
-if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
-validate97.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema52.properties.resetsAt.type},message:"must be integer,null"}];
+if((typeof data2 !== "string") && (data2 !== null)){
+validate107.errors = [{instancePath:instancePath+"/profile",schemaPath:"#/properties/profile/type",keyword:"type",params:{type: schema57.properties.profile.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -2689,33 +3138,715 @@ var valid0 = true;
 }
 }
 else {
-validate97.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate107.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate97.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
 
-const schema53 = {"title":"RateLimitReachedType","type":"string","enum":["rate_limit_reached","workspace_owner_credits_depleted","workspace_member_credits_depleted","workspace_owner_usage_limit_reached","workspace_member_usage_limit_reached"]};
+const schema58 = {"title":"SystemConfigLayerSource","description":"The system config file. Sent by Codex (/etc/codex/config.toml); codex-auth does not read it and never sends this layer.","type":"object","properties":{"type":{"type":"string","enum":["system"]},"file":{"type":"string"}},"required":["type","file"]};
 
-function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.file === undefined) && (missing0 = "file"))){
+validate108.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate108.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "system")){
+validate108.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema58.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+const _errs3 = errors;
+if(typeof data.file !== "string"){
+validate108.errors = [{instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+
+const schema59 = {"title":"ProjectConfigLayerSource","description":"A project's .codex/ folder. Sent by Codex; never by codex-auth.","type":"object","properties":{"type":{"type":"string","enum":["project"]},"dotCodexFolder":{"type":"string"}},"required":["type","dotCodexFolder"]};
+
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.dotCodexFolder === undefined) && (missing0 = "dotCodexFolder"))){
+validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "project")){
+validate109.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema59.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.dotCodexFolder !== undefined){
+const _errs3 = errors;
+if(typeof data.dotCodexFolder !== "string"){
+validate109.errors = [{instancePath:instancePath+"/dotCodexFolder",schemaPath:"#/properties/dotCodexFolder/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate109.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate105.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const tag0 = data.type;
+if(typeof tag0 == "string"){
+if(tag0 === "sessionFlags"){
+if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "user"){
+if(!(validate107(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "system"){
+if(!(validate108(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "project"){
+if(!(validate109(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+errors = vErrors.length;
+}
+}
+else {
+validate105.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+return false;
+}
+}
+else {
+validate105.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+return false;
+}
+}
+}
+else {
+validate105.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate105.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((((data.name === undefined) && (missing0 = "name")) || ((data.version === undefined) && (missing0 = "version"))) || ((data.config === undefined) && (missing0 = "config"))){
+validate104.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.name !== undefined){
+const _errs1 = errors;
+if(!(validate105(data.name, {instancePath:instancePath+"/name",parentData:data,parentDataProperty:"name",rootData}))){
+vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.version !== undefined){
+const _errs2 = errors;
+if(typeof data.version !== "string"){
+validate104.errors = [{instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.disabledReason !== undefined){
+let data2 = data.disabledReason;
+const _errs4 = errors;
+if((typeof data2 !== "string") && (data2 !== null)){
+validate104.errors = [{instancePath:instancePath+"/disabledReason",schemaPath:"#/properties/disabledReason/type",keyword:"type",params:{type: schema54.properties.disabledReason.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs4 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate104.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate104.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfigLayerMetadata = validate115;
+const schema60 = {"title":"ConfigLayerMetadata","type":"object","properties":{"name":{"$ref":"#/definitions/ConfigLayerSource"},"version":{"type":"string","description":"`sha256:` and the hex SHA-256 of the layer's config as compact JSON with sorted keys (Codex's fingerprint)."}},"required":["name","version"]};
+
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.name === undefined) && (missing0 = "name")) || ((data.version === undefined) && (missing0 = "version"))){
+validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.name !== undefined){
+const _errs1 = errors;
+if(!(validate105(data.name, {instancePath:instancePath+"/name",parentData:data,parentDataProperty:"name",rootData}))){
+vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.version !== undefined){
+const _errs2 = errors;
+if(typeof data.version !== "string"){
+validate115.errors = [{instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate115.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfigLayerSource = validate117;
+
+function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate117.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+const tag0 = data.type;
+if(typeof tag0 == "string"){
+if(tag0 === "sessionFlags"){
+if(!(validate106(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "user"){
+if(!(validate107(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "system"){
+if(!(validate108(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
+errors = vErrors.length;
+}
+}
+else if(tag0 === "project"){
+if(!(validate109(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+errors = vErrors.length;
+}
+}
+else {
+validate117.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+return false;
+}
+}
+else {
+validate117.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+return false;
+}
+}
+}
+else {
+validate117.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate117.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfigReadParams = validate122;
+
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.includeLayers !== undefined){
+const _errs1 = errors;
+if(typeof data.includeLayers !== "boolean"){
+validate122.errors = [{instancePath:instancePath+"/includeLayers",schemaPath:"#/properties/includeLayers/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.cwd !== undefined){
+let data1 = data.cwd;
+const _errs3 = errors;
+if((typeof data1 !== "string") && (data1 !== null)){
+validate122.errors = [{instancePath:instancePath+"/cwd",schemaPath:"#/properties/cwd/type",keyword:"type",params:{type: schema46.properties.cwd.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+else {
+validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate122.errors = vErrors;
+return errors === 0;
+}
+
+export const validateConfigReadResponse = validate123;
+const schema63 = {"title":"ConfigReadResponse","type":"object","properties":{"config":{"$ref":"#/definitions/Config"},"origins":{"type":"object","description":"For every leaf of the effective config (dotted path; array elements by index), the layer it comes from.","additionalProperties":{"$ref":"#/definitions/ConfigLayerMetadata"}},"layers":{"type":["array","null"],"items":{"$ref":"#/definitions/ConfigLayer"},"description":"Present only with includeLayers: true, highest precedence first."}},"required":["config","origins"]};
+
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.config === undefined) && (missing0 = "config")) || ((data.origins === undefined) && (missing0 = "origins"))){
+validate123.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.config !== undefined){
+const _errs1 = errors;
+if(!(validate94(data.config, {instancePath:instancePath+"/config",parentData:data,parentDataProperty:"config",rootData}))){
+vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+errors = vErrors.length;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.origins !== undefined){
+let data1 = data.origins;
+const _errs2 = errors;
+if(errors === _errs2){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+for(const key0 in data1){
+const _errs5 = errors;
+if(!(validate115(data1[key0], {instancePath:instancePath+"/origins/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
+vErrors = vErrors === null ? validate115.errors : vErrors.concat(validate115.errors);
+errors = vErrors.length;
+}
+var valid1 = _errs5 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate123.errors = [{instancePath:instancePath+"/origins",schemaPath:"#/properties/origins/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.layers !== undefined){
+let data3 = data.layers;
+const _errs6 = errors;
+if((!(Array.isArray(data3))) && (data3 !== null)){
+validate123.errors = [{instancePath:instancePath+"/layers",schemaPath:"#/properties/layers/type",keyword:"type",params:{type: schema63.properties.layers.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs6){
+if(Array.isArray(data3)){
+var valid2 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs8 = errors;
+if(!(validate104(data3[i0], {instancePath:instancePath+"/layers/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
+errors = vErrors.length;
+}
+var valid2 = _errs8 === errors;
+if(!valid2){
+break;
+}
+}
+}
+}
+var valid0 = _errs6 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate123.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate123.errors = vErrors;
+return errors === 0;
+}
+
+export const validateCreditsSnapshot = validate127;
+const schema64 = {"title":"CreditsSnapshot","type":"object","properties":{"hasCredits":{"type":"boolean"},"unlimited":{"type":"boolean"},"balance":{"type":["string","null"]}},"required":["hasCredits","unlimited"]};
+
+function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.hasCredits === undefined) && (missing0 = "hasCredits")) || ((data.unlimited === undefined) && (missing0 = "unlimited"))){
+validate127.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.hasCredits !== undefined){
+const _errs1 = errors;
+if(typeof data.hasCredits !== "boolean"){
+validate127.errors = [{instancePath:instancePath+"/hasCredits",schemaPath:"#/properties/hasCredits/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.unlimited !== undefined){
+const _errs3 = errors;
+if(typeof data.unlimited !== "boolean"){
+validate127.errors = [{instancePath:instancePath+"/unlimited",schemaPath:"#/properties/unlimited/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.balance !== undefined){
+let data2 = data.balance;
+const _errs5 = errors;
+if((typeof data2 !== "string") && (data2 !== null)){
+validate127.errors = [{instancePath:instancePath+"/balance",schemaPath:"#/properties/balance/type",keyword:"type",params:{type: schema64.properties.balance.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate127.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate127.errors = vErrors;
+return errors === 0;
+}
+
+export const validateDesktopOnboardingEntrypoint = validate128;
+
+function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate102.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate128.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data === "life_sciences")){
+validate128.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema12.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+validate128.errors = vErrors;
+return errors === 0;
+}
+
+export const validateGetAccountParams = validate129;
+
+function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.refreshToken !== undefined){
+if(typeof data.refreshToken !== "boolean"){
+validate129.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+}
+}
+else {
+validate129.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate129.errors = vErrors;
+return errors === 0;
+}
+
+export const validateGetAccountRateLimitsParams = validate130;
+
+function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.excludeResetCreditDetails !== undefined){
+const _errs1 = errors;
+if(typeof data.excludeResetCreditDetails !== "boolean"){
+validate130.errors = [{instancePath:instancePath+"/excludeResetCreditDetails",schemaPath:"#/properties/excludeResetCreditDetails/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.supportsLunaReserve !== undefined){
+const _errs3 = errors;
+if(typeof data.supportsLunaReserve !== "boolean"){
+validate130.errors = [{instancePath:instancePath+"/supportsLunaReserve",schemaPath:"#/properties/supportsLunaReserve/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+else {
+validate130.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate130.errors = vErrors;
+return errors === 0;
+}
+
+export const validateGetAccountRateLimitsResponse = validate131;
+const schema68 = {"title":"GetAccountRateLimitsResponse","type":"object","properties":{"rateLimits":{"allOf":[{"$ref":"#/definitions/RateLimitSnapshot"}],"description":"Single-bucket view (the `codex` limit)."},"rateLimitsByLimitId":{"type":["object","null"],"additionalProperties":{"$ref":"#/definitions/RateLimitSnapshot"},"description":"Every bucket, keyed by limit id."}},"required":["rateLimits"]};
+const schema69 = {"title":"RateLimitSnapshot","type":"object","properties":{"limitId":{"type":["string","null"]},"limitName":{"type":["string","null"]},"primary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"secondary":{"anyOf":[{"$ref":"#/definitions/RateLimitWindow"},{"type":"null"}]},"credits":{"anyOf":[{"$ref":"#/definitions/CreditsSnapshot"},{"type":"null"}]},"planType":{"anyOf":[{"$ref":"#/definitions/PlanType"},{"type":"null"}]},"rateLimitReachedType":{"anyOf":[{"$ref":"#/definitions/RateLimitReachedType"},{"type":"null"}]}}};
+const schema70 = {"title":"RateLimitWindow","type":"object","properties":{"usedPercent":{"type":"integer","description":"Percent of the window used, 0-100."},"windowDurationMins":{"type":["integer","null"]},"resetsAt":{"type":["integer","null"],"description":"Unix seconds."}},"required":["usedPercent"]};
+
+function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
+validate133.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.usedPercent !== undefined){
+let data0 = data.usedPercent;
+const _errs1 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+validate133.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.windowDurationMins !== undefined){
+let data1 = data.windowDurationMins;
+const _errs3 = errors;
+if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
+validate133.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema70.properties.windowDurationMins.type},message:"must be integer,null"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.resetsAt !== undefined){
+let data2 = data.resetsAt;
+const _errs5 = errors;
+if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
+validate133.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema70.properties.resetsAt.type},message:"must be integer,null"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate133.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate133.errors = vErrors;
+return errors === 0;
+}
+
+const schema71 = {"title":"RateLimitReachedType","type":"string","enum":["rate_limit_reached","workspace_owner_credits_depleted","workspace_member_credits_depleted","workspace_owner_usage_limit_reached","workspace_member_usage_limit_reached"]};
+
+function validate138(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "string"){
+validate138.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
-validate102.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"}];
+validate138.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema71.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate102.errors = vErrors;
+validate138.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -2724,7 +3855,7 @@ if(data.limitId !== undefined){
 let data0 = data.limitId;
 const _errs1 = errors;
 if((typeof data0 !== "string") && (data0 !== null)){
-validate96.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema51.properties.limitId.type},message:"must be string,null"}];
+validate132.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema69.properties.limitId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2737,7 +3868,7 @@ if(data.limitName !== undefined){
 let data1 = data.limitName;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate96.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema51.properties.limitName.type},message:"must be string,null"}];
+validate132.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema69.properties.limitName.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2752,8 +3883,8 @@ const _errs5 = errors;
 const _errs6 = errors;
 let valid1 = false;
 const _errs7 = errors;
-if(!(validate97(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate133(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
+vErrors = vErrors === null ? validate133.errors : vErrors.concat(validate133.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -2782,7 +3913,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate96.errors = vErrors;
+validate132.errors = vErrors;
 return false;
 }
 else {
@@ -2808,8 +3939,8 @@ const _errs10 = errors;
 const _errs11 = errors;
 let valid2 = false;
 const _errs12 = errors;
-if(!(validate97(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate133(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
+vErrors = vErrors === null ? validate133.errors : vErrors.concat(validate133.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs12 === errors;
@@ -2838,7 +3969,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate96.errors = vErrors;
+validate132.errors = vErrors;
 return false;
 }
 else {
@@ -2864,8 +3995,8 @@ const _errs15 = errors;
 const _errs16 = errors;
 let valid3 = false;
 const _errs17 = errors;
-if(!(validate91(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+if(!(validate127(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
+vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
 errors = vErrors.length;
 }
 var _valid2 = _errs17 === errors;
@@ -2894,7 +4025,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate96.errors = vErrors;
+validate132.errors = vErrors;
 return false;
 }
 else {
@@ -2950,7 +4081,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate96.errors = vErrors;
+validate132.errors = vErrors;
 return false;
 }
 else {
@@ -2976,8 +4107,8 @@ const _errs25 = errors;
 const _errs26 = errors;
 let valid5 = false;
 const _errs27 = errors;
-if(!(validate102(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
-vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+if(!(validate138(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
+vErrors = vErrors === null ? validate138.errors : vErrors.concat(validate138.errors);
 errors = vErrors.length;
 }
 var _valid4 = _errs27 === errors;
@@ -3006,7 +4137,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate96.errors = vErrors;
+validate132.errors = vErrors;
 return false;
 }
 else {
@@ -3033,30 +4164,30 @@ var valid0 = true;
 }
 }
 else {
-validate96.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate132.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate96.errors = vErrors;
+validate132.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.rateLimits === undefined) && (missing0 = "rateLimits")){
-validate95.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.rateLimits !== undefined){
 const _errs1 = errors;
-if(!(validate96(data.rateLimits, {instancePath:instancePath+"/rateLimits",parentData:data,parentDataProperty:"rateLimits",rootData}))){
-vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+if(!(validate132(data.rateLimits, {instancePath:instancePath+"/rateLimits",parentData:data,parentDataProperty:"rateLimits",rootData}))){
+vErrors = vErrors === null ? validate132.errors : vErrors.concat(validate132.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs1 === errors;
@@ -3069,15 +4200,15 @@ if(data.rateLimitsByLimitId !== undefined){
 let data1 = data.rateLimitsByLimitId;
 const _errs3 = errors;
 if((!(data1 && typeof data1 == "object" && !Array.isArray(data1))) && (data1 !== null)){
-validate95.errors = [{instancePath:instancePath+"/rateLimitsByLimitId",schemaPath:"#/properties/rateLimitsByLimitId/type",keyword:"type",params:{type: schema50.properties.rateLimitsByLimitId.type},message:"must be object,null"}];
+validate131.errors = [{instancePath:instancePath+"/rateLimitsByLimitId",schemaPath:"#/properties/rateLimitsByLimitId/type",keyword:"type",params:{type: schema68.properties.rateLimitsByLimitId.type},message:"must be object,null"}];
 return false;
 }
 if(errors === _errs3){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key0 in data1){
 const _errs6 = errors;
-if(!(validate96(data1[key0], {instancePath:instancePath+"/rateLimitsByLimitId/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
-vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+if(!(validate132(data1[key0], {instancePath:instancePath+"/rateLimitsByLimitId/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key0,rootData}))){
+vErrors = vErrors === null ? validate132.errors : vErrors.concat(validate132.errors);
 errors = vErrors.length;
 }
 var valid2 = _errs6 === errors;
@@ -3096,25 +4227,25 @@ var valid0 = true;
 }
 }
 else {
-validate95.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate95.errors = vErrors;
+validate131.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAccountResponse = validate106;
-const schema54 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent because Codex sends it."}},"required":["account","requiresOpenaiAuth"]};
+export const validateGetAccountResponse = validate142;
+const schema72 = {"title":"GetAccountResponse","type":"object","properties":{"account":{"anyOf":[{"$ref":"#/definitions/Account"},{"type":"null"}]},"userId":{"type":["string","null"],"description":"ChatGPT user id of the account, when known."},"requiresOpenaiAuth":{"type":"boolean"},"workspaceRouting":{"type":"null","description":"Always null: codex-auth does not route between workspaces. Sent because Codex sends it."}},"required":["account","requiresOpenaiAuth"]};
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.account === undefined) && (missing0 = "account")) || ((data.requiresOpenaiAuth === undefined) && (missing0 = "requiresOpenaiAuth"))){
-validate106.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate142.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3154,7 +4285,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate106.errors = vErrors;
+validate142.errors = vErrors;
 return false;
 }
 else {
@@ -3178,7 +4309,7 @@ if(data.userId !== undefined){
 let data1 = data.userId;
 const _errs6 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate106.errors = [{instancePath:instancePath+"/userId",schemaPath:"#/properties/userId/type",keyword:"type",params:{type: schema54.properties.userId.type},message:"must be string,null"}];
+validate142.errors = [{instancePath:instancePath+"/userId",schemaPath:"#/properties/userId/type",keyword:"type",params:{type: schema72.properties.userId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3190,7 +4321,7 @@ if(valid0){
 if(data.requiresOpenaiAuth !== undefined){
 const _errs8 = errors;
 if(typeof data.requiresOpenaiAuth !== "boolean"){
-validate106.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate142.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3202,7 +4333,7 @@ if(valid0){
 if(data.workspaceRouting !== undefined){
 const _errs10 = errors;
 if(data.workspaceRouting !== null){
-validate106.errors = [{instancePath:instancePath+"/workspaceRouting",schemaPath:"#/properties/workspaceRouting/type",keyword:"type",params:{type: "null"},message:"must be null"}];
+validate142.errors = [{instancePath:instancePath+"/workspaceRouting",schemaPath:"#/properties/workspaceRouting/type",keyword:"type",params:{type: "null"},message:"must be null"}];
 return false;
 }
 var valid0 = _errs10 === errors;
@@ -3216,17 +4347,17 @@ var valid0 = true;
 }
 }
 else {
-validate106.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate142.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate106.errors = vErrors;
+validate142.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAuthStatusParams = validate108;
+export const validateGetAuthStatusParams = validate144;
 
-function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -3235,7 +4366,7 @@ if(data.includeToken !== undefined){
 let data0 = data.includeToken;
 const _errs1 = errors;
 if((typeof data0 !== "boolean") && (data0 !== null)){
-validate108.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema42.properties.includeToken.type},message:"must be boolean,null"}];
+validate144.errors = [{instancePath:instancePath+"/includeToken",schemaPath:"#/properties/includeToken/type",keyword:"type",params:{type: schema42.properties.includeToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3248,7 +4379,7 @@ if(data.refreshToken !== undefined){
 let data1 = data.refreshToken;
 const _errs3 = errors;
 if((typeof data1 !== "boolean") && (data1 !== null)){
-validate108.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema42.properties.refreshToken.type},message:"must be boolean,null"}];
+validate144.errors = [{instancePath:instancePath+"/refreshToken",schemaPath:"#/properties/refreshToken/type",keyword:"type",params:{type: schema42.properties.refreshToken.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3259,25 +4390,25 @@ var valid0 = true;
 }
 }
 else {
-validate108.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate144.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate108.errors = vErrors;
+validate144.errors = vErrors;
 return errors === 0;
 }
 
-export const validateGetAuthStatusResponse = validate109;
-const schema56 = {"title":"GetAuthStatusResponse","type":"object","properties":{"authMethod":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"authToken":{"type":["string","null"],"description":"Always null for `personalAccessToken` and `agentIdentity`, and unless `includeToken` was true."},"requiresOpenaiAuth":{"type":["boolean","null"]}},"required":["authMethod","authToken","requiresOpenaiAuth"]};
+export const validateGetAuthStatusResponse = validate145;
+const schema74 = {"title":"GetAuthStatusResponse","type":"object","properties":{"authMethod":{"anyOf":[{"$ref":"#/definitions/AuthMode"},{"type":"null"}]},"authToken":{"type":["string","null"],"description":"Always null for `personalAccessToken` and `agentIdentity`, and unless `includeToken` was true."},"requiresOpenaiAuth":{"type":["boolean","null"]}},"required":["authMethod","authToken","requiresOpenaiAuth"]};
 
-function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate145(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.authMethod === undefined) && (missing0 = "authMethod")) || ((data.authToken === undefined) && (missing0 = "authToken"))) || ((data.requiresOpenaiAuth === undefined) && (missing0 = "requiresOpenaiAuth"))){
-validate109.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate145.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3317,7 +4448,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate109.errors = vErrors;
+validate145.errors = vErrors;
 return false;
 }
 else {
@@ -3341,7 +4472,7 @@ if(data.authToken !== undefined){
 let data1 = data.authToken;
 const _errs6 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate109.errors = [{instancePath:instancePath+"/authToken",schemaPath:"#/properties/authToken/type",keyword:"type",params:{type: schema56.properties.authToken.type},message:"must be string,null"}];
+validate145.errors = [{instancePath:instancePath+"/authToken",schemaPath:"#/properties/authToken/type",keyword:"type",params:{type: schema74.properties.authToken.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -3354,7 +4485,7 @@ if(data.requiresOpenaiAuth !== undefined){
 let data2 = data.requiresOpenaiAuth;
 const _errs8 = errors;
 if((typeof data2 !== "boolean") && (data2 !== null)){
-validate109.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: schema56.properties.requiresOpenaiAuth.type},message:"must be boolean,null"}];
+validate145.errors = [{instancePath:instancePath+"/requiresOpenaiAuth",schemaPath:"#/properties/requiresOpenaiAuth/type",keyword:"type",params:{type: schema74.properties.requiresOpenaiAuth.type},message:"must be boolean,null"}];
 return false;
 }
 var valid0 = _errs8 === errors;
@@ -3367,17 +4498,17 @@ var valid0 = true;
 }
 }
 else {
-validate109.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate145.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate109.errors = vErrors;
+validate145.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeCapabilities = validate111;
+export const validateInitializeCapabilities = validate147;
 
-function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -3385,7 +4516,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.experimentalApi !== undefined){
 const _errs1 = errors;
 if(typeof data.experimentalApi !== "boolean"){
-validate111.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate147.errors = [{instancePath:instancePath+"/experimentalApi",schemaPath:"#/properties/experimentalApi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3398,7 +4529,7 @@ if(data.optOutNotificationMethods !== undefined){
 let data1 = data.optOutNotificationMethods;
 const _errs3 = errors;
 if((!(Array.isArray(data1))) && (data1 !== null)){
-validate111.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema41.properties.optOutNotificationMethods.type},message:"must be array,null"}];
+validate147.errors = [{instancePath:instancePath+"/optOutNotificationMethods",schemaPath:"#/properties/optOutNotificationMethods/type",keyword:"type",params:{type: schema41.properties.optOutNotificationMethods.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs3){
@@ -3408,7 +4539,7 @@ const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 const _errs5 = errors;
 if(typeof data1[i0] !== "string"){
-validate111.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate147.errors = [{instancePath:instancePath+"/optOutNotificationMethods/" + i0,schemaPath:"#/properties/optOutNotificationMethods/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs5 === errors;
@@ -3426,24 +4557,24 @@ var valid0 = true;
 }
 }
 else {
-validate111.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate147.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate111.errors = vErrors;
+validate147.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeParams = validate112;
+export const validateInitializeParams = validate148;
 
-function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.clientInfo === undefined) && (missing0 = "clientInfo")){
-validate112.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate148.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3495,7 +4626,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate112.errors = vErrors;
+validate148.errors = vErrors;
 return false;
 }
 else {
@@ -3518,32 +4649,32 @@ var valid0 = true;
 }
 }
 else {
-validate112.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate148.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate112.errors = vErrors;
+validate148.errors = vErrors;
 return errors === 0;
 }
 
-export const validateInitializeResponse = validate115;
-const schema59 = {"title":"InitializeResponse","type":"object","properties":{"userAgent":{"type":"string"},"codexHome":{"type":"string","description":"Absolute path of the server's CODEX_HOME."},"platformFamily":{"type":"string","description":"`unix` or `windows`."},"platformOs":{"type":"string","description":"`linux`, `macos` or `windows`."}},"required":["userAgent","codexHome","platformFamily","platformOs"]};
+export const validateInitializeResponse = validate151;
+const schema77 = {"title":"InitializeResponse","type":"object","properties":{"userAgent":{"type":"string"},"codexHome":{"type":"string","description":"Absolute path of the server's CODEX_HOME."},"platformFamily":{"type":"string","description":"`unix` or `windows`."},"platformOs":{"type":"string","description":"`linux`, `macos` or `windows`."}},"required":["userAgent","codexHome","platformFamily","platformOs"]};
 
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.userAgent === undefined) && (missing0 = "userAgent")) || ((data.codexHome === undefined) && (missing0 = "codexHome"))) || ((data.platformFamily === undefined) && (missing0 = "platformFamily"))) || ((data.platformOs === undefined) && (missing0 = "platformOs"))){
-validate115.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate151.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.userAgent !== undefined){
 const _errs1 = errors;
 if(typeof data.userAgent !== "string"){
-validate115.errors = [{instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate151.errors = [{instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3555,7 +4686,7 @@ if(valid0){
 if(data.codexHome !== undefined){
 const _errs3 = errors;
 if(typeof data.codexHome !== "string"){
-validate115.errors = [{instancePath:instancePath+"/codexHome",schemaPath:"#/properties/codexHome/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate151.errors = [{instancePath:instancePath+"/codexHome",schemaPath:"#/properties/codexHome/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3567,7 +4698,7 @@ if(valid0){
 if(data.platformFamily !== undefined){
 const _errs5 = errors;
 if(typeof data.platformFamily !== "string"){
-validate115.errors = [{instancePath:instancePath+"/platformFamily",schemaPath:"#/properties/platformFamily/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate151.errors = [{instancePath:instancePath+"/platformFamily",schemaPath:"#/properties/platformFamily/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3579,7 +4710,7 @@ if(valid0){
 if(data.platformOs !== undefined){
 const _errs7 = errors;
 if(typeof data.platformOs !== "string"){
-validate115.errors = [{instancePath:instancePath+"/platformOs",schemaPath:"#/properties/platformOs/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate151.errors = [{instancePath:instancePath+"/platformOs",schemaPath:"#/properties/platformOs/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3593,26 +4724,26 @@ var valid0 = true;
 }
 }
 else {
-validate115.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate151.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate115.errors = vErrors;
+validate151.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCError = validate116;
-const schema60 = {"title":"JSONRPCError","description":"A response to a request that failed.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"error":{"$ref":"#/definitions/JSONRPCErrorError"}},"required":["id","error"]};
-const schema61 = {"title":"JSONRPCErrorError","description":"The error member of an error response.","type":"object","properties":{"code":{"type":"integer"},"message":{"type":"string"},"data":{}},"required":["code","message"]};
+export const validateJSONRPCError = validate152;
+const schema78 = {"title":"JSONRPCError","description":"A response to a request that failed.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"error":{"$ref":"#/definitions/JSONRPCErrorError"}},"required":["id","error"]};
+const schema79 = {"title":"JSONRPCErrorError","description":"The error member of an error response.","type":"object","properties":{"code":{"type":"integer"},"message":{"type":"string"},"data":{}},"required":["code","message"]};
 
-function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate154(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
-validate118.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate154.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3620,7 +4751,7 @@ if(data.code !== undefined){
 let data0 = data.code;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate118.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate154.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3632,7 +4763,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs3 = errors;
 if(typeof data.message !== "string"){
-validate118.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate154.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3644,23 +4775,23 @@ var valid0 = true;
 }
 }
 else {
-validate118.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate154.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate118.errors = vErrors;
+validate154.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.error === undefined) && (missing0 = "error"))){
-validate116.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate152.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3678,8 +4809,8 @@ var valid0 = true;
 if(valid0){
 if(data.error !== undefined){
 const _errs2 = errors;
-if(!(validate118(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData}))){
-vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
+if(!(validate154(data.error, {instancePath:instancePath+"/error",parentData:data,parentDataProperty:"error",rootData}))){
+vErrors = vErrors === null ? validate154.errors : vErrors.concat(validate154.errors);
 errors = vErrors.length;
 }
 var valid0 = _errs2 === errors;
@@ -3691,24 +4822,24 @@ var valid0 = true;
 }
 }
 else {
-validate116.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate152.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate116.errors = vErrors;
+validate152.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCErrorError = validate120;
+export const validateJSONRPCErrorError = validate156;
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
-validate120.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate156.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3716,7 +4847,7 @@ if(data.code !== undefined){
 let data0 = data.code;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate120.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate156.errors = [{instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3728,7 +4859,7 @@ if(valid0){
 if(data.message !== undefined){
 const _errs3 = errors;
 if(typeof data.message !== "string"){
-validate120.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate156.errors = [{instancePath:instancePath+"/message",schemaPath:"#/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3740,26 +4871,26 @@ var valid0 = true;
 }
 }
 else {
-validate120.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate156.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate120.errors = vErrors;
+validate156.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCMessage = validate121;
-const schema63 = {"title":"JSONRPCMessage","description":"Any message that may appear on a line of the stream.","anyOf":[{"$ref":"#/definitions/JSONRPCRequest"},{"$ref":"#/definitions/JSONRPCNotification"},{"$ref":"#/definitions/JSONRPCResponse"},{"$ref":"#/definitions/JSONRPCError"}]};
-const schema64 = {"title":"JSONRPCRequest","description":"A request that expects exactly one response.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string"},"params":{}},"required":["id","method"]};
+export const validateJSONRPCMessage = validate157;
+const schema81 = {"title":"JSONRPCMessage","description":"Any message that may appear on a line of the stream.","anyOf":[{"$ref":"#/definitions/JSONRPCRequest"},{"$ref":"#/definitions/JSONRPCNotification"},{"$ref":"#/definitions/JSONRPCResponse"},{"$ref":"#/definitions/JSONRPCError"}]};
+const schema82 = {"title":"JSONRPCRequest","description":"A request that expects exactly one response.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string"},"params":{}},"required":["id","method"]};
 
-function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))){
-validate122.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate158.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3778,7 +4909,7 @@ if(valid0){
 if(data.method !== undefined){
 const _errs2 = errors;
 if(typeof data.method !== "string"){
-validate122.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -3790,17 +4921,17 @@ var valid0 = true;
 }
 }
 else {
-validate122.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate158.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate122.errors = vErrors;
+validate158.errors = vErrors;
 return errors === 0;
 }
 
-const schema65 = {"title":"JSONRPCNotification","description":"A notification: no id, no response.","type":"object","properties":{"method":{"type":"string"},"params":{}},"required":["method"],"not":{"required":["id"]}};
+const schema83 = {"title":"JSONRPCNotification","description":"A notification: no id, no response.","type":"object","properties":{"method":{"type":"string"},"params":{}},"required":["method"],"not":{"required":["id"]}};
 
-function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -3820,7 +4951,7 @@ errors++;
 }
 var valid0 = _errs2 === errors;
 if(valid0){
-validate125.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate161.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -3838,37 +4969,37 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.method === undefined) && (missing1 = "method")){
-validate125.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate161.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.method !== undefined){
 if(typeof data.method !== "string"){
-validate125.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate161.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate125.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate161.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate125.errors = vErrors;
+validate161.errors = vErrors;
 return errors === 0;
 }
 
-const schema66 = {"title":"JSONRPCResponse","description":"A successful response to a request.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"result":{}},"required":["id","result"]};
+const schema84 = {"title":"JSONRPCResponse","description":"A successful response to a request.","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"result":{}},"required":["id","result"]};
 
-function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate163(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
-validate127.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate163.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3881,47 +5012,47 @@ errors = vErrors.length;
 }
 }
 else {
-validate127.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate163.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate127.errors = vErrors;
+validate163.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
-if(!(validate122(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate122.errors : vErrors.concat(validate122.errors);
+if(!(validate158(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate158.errors : vErrors.concat(validate158.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs2 = errors;
-if(!(validate125(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
+if(!(validate161(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate161.errors : vErrors.concat(validate161.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs3 = errors;
-if(!(validate127(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
+if(!(validate163(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate163.errors : vErrors.concat(validate163.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
 valid0 = valid0 || _valid0;
 if(!valid0){
 const _errs4 = errors;
-if(!(validate116(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate116.errors : vErrors.concat(validate116.errors);
+if(!(validate152(data, {instancePath,parentData,parentDataProperty,rootData}))){
+vErrors = vErrors === null ? validate152.errors : vErrors.concat(validate152.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs4 === errors;
@@ -3938,7 +5069,7 @@ else {
 vErrors.push(err0);
 }
 errors++;
-validate121.errors = vErrors;
+validate157.errors = vErrors;
 return false;
 }
 else {
@@ -3952,13 +5083,13 @@ vErrors = null;
 }
 }
 }
-validate121.errors = vErrors;
+validate157.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCNotification = validate131;
+export const validateJSONRPCNotification = validate167;
 
-function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs1 = errors;
@@ -3978,7 +5109,7 @@ errors++;
 }
 var valid0 = _errs2 === errors;
 if(valid0){
-validate131.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
+validate167.errors = [{instancePath,schemaPath:"#/not",keyword:"not",params:{},message:"must NOT be valid"}];
 return false;
 }
 else {
@@ -3996,37 +5127,37 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.method === undefined) && (missing1 = "method")){
-validate131.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate167.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.method !== undefined){
 if(typeof data.method !== "string"){
-validate131.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate167.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate131.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate167.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate131.errors = vErrors;
+validate167.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCRequest = validate132;
+export const validateJSONRPCRequest = validate168;
 
-function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))){
-validate132.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate168.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4045,7 +5176,7 @@ if(valid0){
 if(data.method !== undefined){
 const _errs2 = errors;
 if(typeof data.method !== "string"){
-validate132.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate168.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs2 === errors;
@@ -4057,24 +5188,24 @@ var valid0 = true;
 }
 }
 else {
-validate132.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate168.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate132.errors = vErrors;
+validate168.errors = vErrors;
 return errors === 0;
 }
 
-export const validateJSONRPCResponse = validate134;
+export const validateJSONRPCResponse = validate170;
 
-function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate170(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.result === undefined) && (missing0 = "result"))){
-validate134.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate170.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4087,24 +5218,24 @@ errors = vErrors.length;
 }
 }
 else {
-validate134.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate170.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate134.errors = vErrors;
+validate170.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAccountParams = validate136;
+export const validateLoginAccountParams = validate172;
 
-function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate172(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.type === undefined) && (missing0 = "type")){
-validate136.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate172.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4135,36 +5266,36 @@ errors = vErrors.length;
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+validate172.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+validate172.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
 return false;
 }
 }
 }
 else {
-validate136.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate172.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate136.errors = vErrors;
+validate172.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAccountResponse = validate141;
-const schema71 = {"title":"LoginAccountResponse","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountResponse"},{"$ref":"#/definitions/ChatgptLoginAccountResponse"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountResponse"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountResponse"}]};
+export const validateLoginAccountResponse = validate177;
+const schema89 = {"title":"LoginAccountResponse","type":"object","discriminator":{"propertyName":"type"},"required":["type"],"oneOf":[{"$ref":"#/definitions/ApiKeyLoginAccountResponse"},{"$ref":"#/definitions/ChatgptLoginAccountResponse"},{"$ref":"#/definitions/ChatgptDeviceCodeLoginAccountResponse"},{"$ref":"#/definitions/ChatgptAuthTokensLoginAccountResponse"}]};
 
-function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate177(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.type === undefined) && (missing0 = "type")){
-validate141.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate177.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4195,95 +5326,148 @@ errors = vErrors.length;
 }
 }
 else {
-validate141.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
+validate177.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate141.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
+validate177.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"}];
 return false;
 }
 }
 }
 else {
-validate141.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate177.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate141.errors = vErrors;
+validate177.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLoginAppBrand = validate146;
+export const validateLoginAppBrand = validate182;
 
-function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate182(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate146.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate182.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data === "codex") || (data === "chatgpt"))){
-validate146.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"}];
+validate182.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema34.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate146.errors = vErrors;
+validate182.errors = vErrors;
 return errors === 0;
 }
 
-export const validateLogoutAccountResponse = validate147;
-const schema73 = {"title":"LogoutAccountResponse","type":"object","properties":{}};
+export const validateLogoutAccountResponse = validate183;
+const schema91 = {"title":"LogoutAccountResponse","type":"object","properties":{}};
 
-function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate183(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(!(data && typeof data == "object" && !Array.isArray(data))){
-validate147.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate183.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate147.errors = vErrors;
+validate183.errors = vErrors;
 return errors === 0;
 }
 
-export const validatePlanType = validate148;
+export const validatePlanType = validate184;
 
-function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate184(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate148.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate184.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((((((((((((((((((data === "free") || (data === "go")) || (data === "plus")) || (data === "pro")) || (data === "prolite")) || (data === "promax")) || (data === "team")) || (data === "self_serve_business_prolite")) || (data === "self_serve_business_usage_based")) || (data === "business")) || (data === "ent26")) || (data === "enterprise_cbp_automation")) || (data === "enterprise_cbp_usage_based")) || (data === "enterprise")) || (data === "edu")) || (data === "edu_plus")) || (data === "edu_pro")) || (data === "sci")) || (data === "sci_plus")) || (data === "unknown"))){
-validate148.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values"}];
+validate184.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema10.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate148.errors = vErrors;
+validate184.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitReachedType = validate149;
+export const validateProjectConfigLayerSource = validate185;
 
-function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate185(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.dotCodexFolder === undefined) && (missing0 = "dotCodexFolder"))){
+validate185.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate185.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "project")){
+validate185.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema59.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.dotCodexFolder !== undefined){
+const _errs3 = errors;
+if(typeof data.dotCodexFolder !== "string"){
+validate185.errors = [{instancePath:instancePath+"/dotCodexFolder",schemaPath:"#/properties/dotCodexFolder/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate185.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate185.errors = vErrors;
+return errors === 0;
+}
+
+export const validateRateLimitReachedType = validate186;
+
+function validate186(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "string"){
-validate149.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate186.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((((data === "rate_limit_reached") || (data === "workspace_owner_credits_depleted")) || (data === "workspace_member_credits_depleted")) || (data === "workspace_owner_usage_limit_reached")) || (data === "workspace_member_usage_limit_reached"))){
-validate149.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"}];
+validate186.errors = [{instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema71.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-validate149.errors = vErrors;
+validate186.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitSnapshot = validate150;
+export const validateRateLimitSnapshot = validate187;
 
-function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate187(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4292,7 +5476,7 @@ if(data.limitId !== undefined){
 let data0 = data.limitId;
 const _errs1 = errors;
 if((typeof data0 !== "string") && (data0 !== null)){
-validate150.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema51.properties.limitId.type},message:"must be string,null"}];
+validate187.errors = [{instancePath:instancePath+"/limitId",schemaPath:"#/properties/limitId/type",keyword:"type",params:{type: schema69.properties.limitId.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4305,7 +5489,7 @@ if(data.limitName !== undefined){
 let data1 = data.limitName;
 const _errs3 = errors;
 if((typeof data1 !== "string") && (data1 !== null)){
-validate150.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema51.properties.limitName.type},message:"must be string,null"}];
+validate187.errors = [{instancePath:instancePath+"/limitName",schemaPath:"#/properties/limitName/type",keyword:"type",params:{type: schema69.properties.limitName.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4320,8 +5504,8 @@ const _errs5 = errors;
 const _errs6 = errors;
 let valid1 = false;
 const _errs7 = errors;
-if(!(validate97(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate133(data2, {instancePath:instancePath+"/primary",parentData:data,parentDataProperty:"primary",rootData}))){
+vErrors = vErrors === null ? validate133.errors : vErrors.concat(validate133.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs7 === errors;
@@ -4350,7 +5534,7 @@ else {
 vErrors.push(err1);
 }
 errors++;
-validate150.errors = vErrors;
+validate187.errors = vErrors;
 return false;
 }
 else {
@@ -4376,8 +5560,8 @@ const _errs10 = errors;
 const _errs11 = errors;
 let valid2 = false;
 const _errs12 = errors;
-if(!(validate97(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
-vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+if(!(validate133(data3, {instancePath:instancePath+"/secondary",parentData:data,parentDataProperty:"secondary",rootData}))){
+vErrors = vErrors === null ? validate133.errors : vErrors.concat(validate133.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs12 === errors;
@@ -4406,7 +5590,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate150.errors = vErrors;
+validate187.errors = vErrors;
 return false;
 }
 else {
@@ -4432,8 +5616,8 @@ const _errs15 = errors;
 const _errs16 = errors;
 let valid3 = false;
 const _errs17 = errors;
-if(!(validate91(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
-vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+if(!(validate127(data4, {instancePath:instancePath+"/credits",parentData:data,parentDataProperty:"credits",rootData}))){
+vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
 errors = vErrors.length;
 }
 var _valid2 = _errs17 === errors;
@@ -4462,7 +5646,7 @@ else {
 vErrors.push(err5);
 }
 errors++;
-validate150.errors = vErrors;
+validate187.errors = vErrors;
 return false;
 }
 else {
@@ -4518,7 +5702,7 @@ else {
 vErrors.push(err7);
 }
 errors++;
-validate150.errors = vErrors;
+validate187.errors = vErrors;
 return false;
 }
 else {
@@ -4544,8 +5728,8 @@ const _errs25 = errors;
 const _errs26 = errors;
 let valid5 = false;
 const _errs27 = errors;
-if(!(validate102(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
-vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+if(!(validate138(data6, {instancePath:instancePath+"/rateLimitReachedType",parentData:data,parentDataProperty:"rateLimitReachedType",rootData}))){
+vErrors = vErrors === null ? validate138.errors : vErrors.concat(validate138.errors);
 errors = vErrors.length;
 }
 var _valid4 = _errs27 === errors;
@@ -4574,7 +5758,7 @@ else {
 vErrors.push(err9);
 }
 errors++;
-validate150.errors = vErrors;
+validate187.errors = vErrors;
 return false;
 }
 else {
@@ -4601,24 +5785,24 @@ var valid0 = true;
 }
 }
 else {
-validate150.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate187.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate150.errors = vErrors;
+validate187.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRateLimitWindow = validate156;
+export const validateRateLimitWindow = validate193;
 
-function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate193(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.usedPercent === undefined) && (missing0 = "usedPercent")){
-validate156.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate193.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4626,7 +5810,7 @@ if(data.usedPercent !== undefined){
 let data0 = data.usedPercent;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate156.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate193.errors = [{instancePath:instancePath+"/usedPercent",schemaPath:"#/properties/usedPercent/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -4639,7 +5823,7 @@ if(data.windowDurationMins !== undefined){
 let data1 = data.windowDurationMins;
 const _errs3 = errors;
 if((!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))) && (data1 !== null)){
-validate156.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema52.properties.windowDurationMins.type},message:"must be integer,null"}];
+validate193.errors = [{instancePath:instancePath+"/windowDurationMins",schemaPath:"#/properties/windowDurationMins/type",keyword:"type",params:{type: schema70.properties.windowDurationMins.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -4652,7 +5836,7 @@ if(data.resetsAt !== undefined){
 let data2 = data.resetsAt;
 const _errs5 = errors;
 if((!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))) && (data2 !== null)){
-validate156.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema52.properties.resetsAt.type},message:"must be integer,null"}];
+validate193.errors = [{instancePath:instancePath+"/resetsAt",schemaPath:"#/properties/resetsAt/type",keyword:"type",params:{type: schema70.properties.resetsAt.type},message:"must be integer,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4665,17 +5849,17 @@ var valid0 = true;
 }
 }
 else {
-validate156.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate193.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate156.errors = vErrors;
+validate193.errors = vErrors;
 return errors === 0;
 }
 
-export const validateRequestId = validate157;
+export const validateRequestId = validate194;
 
-function validate157(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate194(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -4717,7 +5901,7 @@ else {
 vErrors.push(err2);
 }
 errors++;
-validate157.errors = vErrors;
+validate194.errors = vErrors;
 return false;
 }
 else {
@@ -4731,14 +5915,14 @@ vErrors = null;
 }
 }
 }
-validate157.errors = vErrors;
+validate194.errors = vErrors;
 return errors === 0;
 }
 
-export const validateServerNotification = validate158;
-const schema79 = {"title":"ServerNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/login/completedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/login/completed"]},"params":{"$ref":"#/definitions/AccountLoginCompletedNotification"}},"required":["method","params"]},{"title":"Account/updatedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/updated"]},"params":{"$ref":"#/definitions/AccountUpdatedNotification"}},"required":["method","params"]}]};
+export const validateServerNotification = validate195;
+const schema98 = {"title":"ServerNotification","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/login/completedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/login/completed"]},"params":{"$ref":"#/definitions/AccountLoginCompletedNotification"}},"required":["method","params"]},{"title":"Account/updatedNotification","type":"object","properties":{"method":{"type":"string","enum":["account/updated"]},"params":{"$ref":"#/definitions/AccountUpdatedNotification"}},"required":["method","params"]}]};
 
-function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate195(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4751,7 +5935,7 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.method === undefined) && (missing0 = "method")) || ((data.params === undefined) && (missing0 = "params"))){
-validate158.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate195.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4759,11 +5943,11 @@ if(data.method !== undefined){
 let data0 = data.method;
 const _errs4 = errors;
 if(typeof data0 !== "string"){
-validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate195.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data0 === "account/login/completed")){
-validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema79.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate195.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema98.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs4 === errors;
@@ -4787,7 +5971,7 @@ var valid2 = true;
 }
 }
 else {
-validate158.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate195.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -4798,7 +5982,7 @@ if(errors === _errs7){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if(((data.method === undefined) && (missing1 = "method")) || ((data.params === undefined) && (missing1 = "params"))){
-validate158.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate195.errors = [{instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -4806,11 +5990,11 @@ if(data.method !== undefined){
 let data2 = data.method;
 const _errs9 = errors;
 if(typeof data2 !== "string"){
-validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate195.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data2 === "account/updated")){
-validate158.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema79.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate195.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/1/properties/method/enum",keyword:"enum",params:{allowedValues: schema98.oneOf[1].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid4 = _errs9 === errors;
@@ -4834,34 +6018,34 @@ var valid4 = true;
 }
 }
 else {
-validate158.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate195.errors = [{instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate158.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate195.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate158.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate195.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate158.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate195.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate158.errors = vErrors;
+validate195.errors = vErrors;
 return errors === 0;
 }
 
-export const validateServerRequest = validate161;
-const schema80 = {"title":"ServerRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/chatgptAuthTokens/refreshRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/chatgptAuthTokens/refresh"]},"params":{"$ref":"#/definitions/ChatgptAuthTokensRefreshParams"}},"required":["id","method","params"]}]};
+export const validateServerRequest = validate198;
+const schema99 = {"title":"ServerRequest","type":"object","discriminator":{"propertyName":"method"},"oneOf":[{"title":"Account/chatgptAuthTokens/refreshRequest","type":"object","properties":{"id":{"$ref":"#/definitions/RequestId"},"method":{"type":"string","enum":["account/chatgptAuthTokens/refresh"]},"params":{"$ref":"#/definitions/ChatgptAuthTokensRefreshParams"}},"required":["id","method","params"]}]};
 
-function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate198(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
@@ -4874,7 +6058,7 @@ if(errors === _errs2){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.id === undefined) && (missing0 = "id")) || ((data.method === undefined) && (missing0 = "method"))) || ((data.params === undefined) && (missing0 = "params"))){
-validate161.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate198.errors = [{instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -4894,11 +6078,11 @@ if(data.method !== undefined){
 let data1 = data.method;
 const _errs5 = errors;
 if(typeof data1 !== "string"){
-validate161.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate198.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data1 === "account/chatgptAuthTokens/refresh")){
-validate161.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema80.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
+validate198.errors = [{instancePath:instancePath+"/method",schemaPath:"#/oneOf/0/properties/method/enum",keyword:"enum",params:{allowedValues: schema99.oneOf[0].properties.method.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs5 === errors;
@@ -4923,26 +6107,181 @@ var valid2 = true;
 }
 }
 else {
-validate161.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate198.errors = [{instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 }
 else {
-validate161.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
+validate198.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "method", tagValue: tag0},message:"value of tag \"method\" must be in oneOf"}];
 return false;
 }
 }
 else {
-validate161.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
+validate198.errors = [{instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "method", tagValue: tag0},message:"tag \"method\" must be string"}];
 return false;
 }
 }
 else {
-validate161.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate198.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate161.errors = vErrors;
+validate198.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSessionFlagsConfigLayerSource = validate201;
+
+function validate201(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.type === undefined) && (missing0 = "type")){
+validate201.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+if(typeof data0 !== "string"){
+validate201.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "sessionFlags")){
+validate201.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema56.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+}
+}
+}
+else {
+validate201.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate201.errors = vErrors;
+return errors === 0;
+}
+
+export const validateSystemConfigLayerSource = validate202;
+
+function validate202(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.file === undefined) && (missing0 = "file"))){
+validate202.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate202.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "system")){
+validate202.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema58.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+const _errs3 = errors;
+if(typeof data.file !== "string"){
+validate202.errors = [{instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate202.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate202.errors = vErrors;
+return errors === 0;
+}
+
+export const validateUserConfigLayerSource = validate203;
+
+function validate203(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.type === undefined) && (missing0 = "type")) || ((data.file === undefined) && (missing0 = "file"))){
+validate203.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.type !== undefined){
+let data0 = data.type;
+const _errs1 = errors;
+if(typeof data0 !== "string"){
+validate203.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "user")){
+validate203.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema57.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.file !== undefined){
+const _errs3 = errors;
+if(typeof data.file !== "string"){
+validate203.errors = [{instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.profile !== undefined){
+let data2 = data.profile;
+const _errs5 = errors;
+if((typeof data2 !== "string") && (data2 !== null)){
+validate203.errors = [{instancePath:instancePath+"/profile",schemaPath:"#/properties/profile/type",keyword:"type",params:{type: schema57.properties.profile.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate203.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate203.errors = vErrors;
 return errors === 0;
 }

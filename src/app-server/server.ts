@@ -20,9 +20,13 @@ export interface AppServerOptions {
   errorOutput: NodeJS.WritableStream;
   auth: AuthManager;
   config: AuthConfig;
+  /** The `-c key=value` overrides behind `config` (for `config/read`). */
+  configOverrides?: readonly string[];
   codexHome: string;
   /** Our version, reported in the user agent. */
   version: string;
+  /** The Codex protocol version served (package.json `config.codexVersion`), the user agent's version. */
+  codexVersion: string;
   /** Managed ChatGPT login flows (default: the real browser and device-code flows of `auth`). */
   loginFlows?: LoginFlows;
   /** Settings of the default login flows (env knobs read by the command). */
@@ -40,8 +44,14 @@ export interface AppServerOptions {
 }
 
 export interface AppServer {
-  /** Serves until the input ends, then finishes in-flight work and flushes the output. */
+  /** Serves until the input ends (or `stop()`), then finishes in-flight work and flushes the output. */
   run(): Promise<void>;
+  /**
+   * Ends serving as stdin EOF does (SIGTERM / SIGINT): no more input is read, pending server
+   * requests fail at once, what was received is answered (every wait has its own deadline), the
+   * output is flushed, then the input is released so the process can exit 0.
+   */
+  stop(): void;
   /** Parent-app refresh requests sent so far (diagnostics). */
   readonly externalRefreshRequests: number;
 }
@@ -58,7 +68,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
   const log = options.log ?? createStreamLogger(options.errorOutput);
   const writer = new MessageWriter(options.output, log);
   const send = (message: object) => writer.write(message);
-  const session = new Session({ version: options.version, codexHome: options.codexHome, host: options.host ?? describeHost(), log, send });
+  const session = new Session({ version: options.version, codexVersion: options.codexVersion, codexHome: options.codexHome, host: options.host ?? describeHost(), log, send });
   const serverRequests = new ServerRequestBroker({ send, log, ...(options.serverRequestTimeoutMs !== undefined ? { timeoutMs: options.serverRequestTimeoutMs } : {}) });
   const refresher = new ExternalTokenRefresher(options.auth, serverRequests);
   options.auth.setExternalRefreshStep(refresher);
@@ -80,18 +90,21 @@ export function createAppServer(options: AppServerOptions): AppServer {
   const deps: AccountDeps = {
     auth: options.auth,
     config: options.config,
+    configOverrides: options.configOverrides ?? [],
     session,
     logins,
     flows: options.loginFlows ?? managedLoginFlows({ auth: options.auth, session, log, ...options.chatgptLogin }),
     log,
     fetchUsage:
       options.fetchUsage ??
-      ((auth) => fetchUsage(auth, { chatgptBaseUrl: options.config.chatgptBaseUrl, ...(session.userAgent ? { userAgent: session.userAgent } : {}) })),
+      ((auth) => fetchUsage(auth, { chatgptBaseUrl: options.config.chatgptBaseUrl, ...(session.userAgent ? { userAgent: session.userAgentHeader } : {}) })),
     usageUrl: usageUrl(options.config.chatgptBaseUrl),
   };
 
   let reader: MessageReader | null = null;
   let paused = false;
+  let stopServing: (() => void) | null = null;
+  let stopRequested = false;
   const dispatcher = new Dispatcher({
     session,
     handlers: createHandlers(deps),
@@ -117,25 +130,43 @@ export function createAppServer(options: AppServerOptions): AppServer {
     },
     run() {
       return new Promise<void>((resolve) => {
+        let ending = false;
+        const end = (): Promise<void> => {
+          if (ending) return Promise.resolve();
+          ending = true;
+          // Nobody can answer a server request any more: fail those now rather than at the timeout.
+          serverRequests.close();
+          return dispatcher
+            .idle()
+            .then(() => {
+              logins.shutdown();
+              options.auth.setExternalRefreshStep(null);
+              return writer.flush();
+            })
+            .then(resolve);
+        };
+        stopServing = () => {
+          reader?.pause();
+          void end().then(() => {
+            // Let go of stdin so nothing keeps the process alive.
+            (options.input as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+          });
+        };
         reader = new MessageReader(options.input, {
           log,
           ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
-          onMessage: (message) => dispatcher.dispatch(message),
-          onEnd: () => {
-            // Nobody can answer a server request any more: fail those now rather than at the timeout.
-            serverRequests.close();
-            void dispatcher
-              .idle()
-              .then(() => {
-                logins.shutdown();
-                options.auth.setExternalRefreshStep(null);
-                return writer.flush();
-              })
-              .then(resolve);
+          onMessage: (message) => {
+            if (!ending) dispatcher.dispatch(message);
           },
+          onEnd: () => void end(),
         });
         reader.start();
+        if (stopRequested) stopServing();
       });
+    },
+    stop() {
+      stopRequested = true;
+      stopServing?.();
     },
   };
 }

@@ -11,8 +11,10 @@ import type { Logger } from "./log.js";
 import { invalidRequest } from "./rpc.js";
 
 export interface SessionOptions {
-  /** Our version, the second token of the user agent. */
+  /** Our version (package.json), carried in the user agent's version as build metadata. */
   version: string;
+  /** The Codex protocol version served (package.json `config.codexVersion`), the user agent's version. */
+  codexVersion: string;
   codexHome: string;
   host: HostInfo;
   log: Logger;
@@ -48,6 +50,14 @@ export class Session {
     return this.#userAgent;
   }
 
+  /**
+   * The user agent as an HTTP header value: its UTF-8 bytes, one byte per character (what fetch
+   * sends as is). A client name in any script goes out as the same bytes Codex sends.
+   */
+  get userAgentHeader(): string {
+    return Buffer.from(this.#userAgent, "utf8").toString("latin1");
+  }
+
   get codexHome(): string {
     return this.options.codexHome;
   }
@@ -61,15 +71,12 @@ export class Session {
     this.#clientInfo = clientInfo;
     this.#experimentalApi = params.capabilities?.experimentalApi === true;
     this.#optedOut = new Set(params.capabilities?.optOutNotificationMethods ?? []);
-    const { host, version } = this.options;
-    this.#userAgent = toHeaderValue(
-      `${clientInfo.name}/${version} (${host.osDescription}; ${host.arch}) ${host.terminal} (${clientInfo.name}; ${clientInfo.version})`,
-    );
+    this.#userAgent = userAgent(clientInfo, this.options);
     return {
       userAgent: this.#userAgent,
       codexHome: this.options.codexHome,
-      platformFamily: host.platformFamily,
-      platformOs: host.platformOs,
+      platformFamily: this.options.host.platformFamily,
+      platformOs: this.options.host.platformOs,
     };
   }
 
@@ -83,6 +90,20 @@ export class Session {
     }
     this.options.send({ method, params });
   }
+}
+
+/**
+ * Codex's shape, `<client>/<version> (<os>; <arch>) <terminal> (<client>; <client version>)`,
+ * which clients parse: the version is the Codex protocol version served, with ours as semver
+ * build metadata (`0.169.0+codex-auth.0.1.0`), so a version comparison still sees 0.169.0.
+ * Control characters become `_`; anything else (any script) is kept, as Codex keeps it.
+ */
+function userAgent(clientInfo: ClientInfo, options: Pick<SessionOptions, "host" | "version" | "codexVersion">): string {
+  const { host } = options;
+  const build = `codex-auth.${options.version}`.replace(/[^0-9A-Za-z.-]/g, "-");
+  return toHeaderValue(
+    `${clientInfo.name}/${options.codexVersion}+${build} (${host.osDescription}; ${host.arch}) ${host.terminal} (${clientInfo.name}; ${clientInfo.version})`,
+  );
 }
 
 /** As Rust's `HeaderValue::from_str`: visible ASCII, space and tab, plus bytes >= 0x80. */

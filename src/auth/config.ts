@@ -24,39 +24,73 @@ export const DEFAULT_AUTH_CONFIG: AuthConfig = Object.freeze({
   chatgptBaseUrl: DEFAULT_CHATGPT_BASE_URL,
 });
 
-type TomlTable = Record<string, unknown>;
+/** A TOML table. Tables we build have no prototype, so a key such as `__proto__` is only a key. */
+export type TomlTable = Record<string, unknown>;
+
+/** Where a layer comes from, in Codex's words (`config/read`). */
+export type ConfigLayerSource = { type: "sessionFlags" } | { type: "user"; file: string };
+
+export interface ConfigLayerTable {
+  source: ConfigLayerSource;
+  /** The layer's table as parsed: integers as bigint, floats as number, datetimes as smol-toml's TomlDate. */
+  table: TomlTable;
+}
+
+/**
+ * The configuration layers codex-auth reads, highest precedence first: the `-c` overrides (only
+ * when there are some) over `$CODEX_HOME/config.toml` (always listed, `{}` when the file is absent).
+ */
+export interface ConfigLayers {
+  layers: readonly ConfigLayerTable[];
+  /** The layers merged (higher precedence wins; tables merge key by key). */
+  effective: TomlTable;
+}
 
 /**
  * Reads `<codexHome>/config.toml` (absent is fine) and applies `-c key=value` overrides in order.
  * smol-toml is imported only when there is TOML to parse, to keep `login status` start-up lean.
  */
 export async function loadAuthConfig(codexHome: string, overrides: readonly string[] = []): Promise<AuthConfig> {
+  return authConfigFromTable((await readConfigLayers(codexHome, overrides)).effective);
+}
+
+/** The layers behind the effective config; read again on every call (`config/read` reflects edits). */
+export async function readConfigLayers(codexHome: string, overrides: readonly string[] = []): Promise<ConfigLayers> {
   const parsedOverrides = parseOverrides(overrides);
   const configPath = path.join(codexHome, "config.toml");
-  let table: TomlTable = {};
+  let user: TomlTable = emptyTable();
   let text: string | null = null;
   try {
-    // Synchronous: one small file, read once at start-up.
+    // Synchronous: one small file, read once per use.
     text = readFileSync(configPath, "utf8");
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") {
       throw new AuthError("CONFIG_INVALID", `failed to read ${configPath}: ${describeSystemError(error)}`);
     }
   }
+  let sessionFlags: TomlTable | null = null;
   if (text !== null || parsedOverrides.length > 0) {
     const toml = await import("smol-toml");
+    // Integers as bigint keep `1` and `1.0` apart, as Codex's TOML values do.
+    const parse = (source: string) => toml.parse(source, { integersAsBigInt: true }) as TomlTable;
     if (text !== null) {
       try {
-        table = toml.parse(text) as TomlTable;
+        user = parse(text);
       } catch (error) {
         throw new AuthError("CONFIG_INVALID", describeTomlError(configPath, error));
       }
     }
-    for (const { key, raw } of parsedOverrides) {
-      setDotted(table, key, parseOverrideValue(toml.parse, raw));
+    if (parsedOverrides.length > 0) {
+      sessionFlags = emptyTable();
+      for (const { key, raw } of parsedOverrides) setDotted(sessionFlags, key, parseOverrideValue(parse, raw));
     }
   }
-  return authConfigFromTable(table);
+  const layers: ConfigLayerTable[] = [];
+  if (sessionFlags) layers.push({ source: { type: "sessionFlags" }, table: sessionFlags });
+  layers.push({ source: { type: "user", file: configPath }, table: user });
+  const effective = emptyTable();
+  for (const layer of [...layers].reverse()) mergeInto(effective, layer.table);
+  return { layers, effective };
 }
 
 /** Validates the keys we use with serde-like messages (`unknown variant ...\nin \`key\``). */
@@ -85,27 +119,61 @@ function parseOverrides(overrides: readonly string[]): Override[] {
 }
 
 /** Like Codex: the value is parsed as TOML; if that fails, the raw string is used literally. */
-function parseOverrideValue(parse: (text: string) => unknown, raw: string): unknown {
+function parseOverrideValue(parse: (text: string) => TomlTable, raw: string): unknown {
   try {
-    return (parse(`_ = ${raw}`) as TomlTable)["_"];
+    return parse(`_ = ${raw}`)["_"];
   } catch {
     return raw;
   }
 }
 
+function emptyTable(): TomlTable {
+  return Object.create(null) as TomlTable;
+}
+
+export function isTable(value: unknown): value is TomlTable {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+const own = (table: TomlTable, key: string): unknown => (Object.hasOwn(table, key) ? table[key] : undefined);
+
+/**
+ * Sets `a.b.c` in a table. Only own keys are followed and every table made here has no prototype,
+ * so `__proto__`, `constructor` and the like are ordinary keys (Codex ignores them as unknown).
+ */
 function setDotted(table: TomlTable, dottedKey: string, value: unknown): void {
   const parts = dottedKey.split(".").map((part) => part.trim());
   let node = table;
   for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (typeof next !== "object" || next === null || Array.isArray(next)) node[part] = {};
+    const next = own(node, part);
+    if (!isTable(next)) defineKey(node, part, emptyTable());
     node = node[part] as TomlTable;
   }
-  node[parts[parts.length - 1] ?? dottedKey] = value;
+  defineKey(node, parts[parts.length - 1] ?? dottedKey, value);
+}
+
+/** An own, enumerable data property, whatever the key (plain assignment of `__proto__` would not be). */
+function defineKey(table: TomlTable, key: string, value: unknown): void {
+  Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Merges `upper` over `target`: tables key by key, anything else replaced. */
+function mergeInto(target: TomlTable, upper: TomlTable): void {
+  for (const key of Object.keys(upper)) {
+    const value = upper[key];
+    const existing = own(target, key);
+    if (isTable(value)) {
+      const merged = isTable(existing) ? existing : emptyTable();
+      if (merged !== existing) defineKey(target, key, merged);
+      mergeInto(merged, value);
+    } else {
+      defineKey(target, key, value);
+    }
+  }
 }
 
 function readEnum<T extends string, D extends T | null>(table: TomlTable, key: string, allowed: readonly T[], fallback: D): T | D {
-  const value = table[key];
+  const value = own(table, key);
   if (value === undefined) return fallback;
   if (typeof value !== "string") throw invalidType(key, value, "a string");
   if (!(allowed as readonly string[]).includes(value)) {
@@ -116,7 +184,7 @@ function readEnum<T extends string, D extends T | null>(table: TomlTable, key: s
 }
 
 function readString(table: TomlTable, key: string): string | null {
-  const value = table[key];
+  const value = own(table, key);
   if (value === undefined) return null;
   if (typeof value !== "string") throw invalidType(key, value, "a string");
   return value;
@@ -125,7 +193,7 @@ function readString(table: TomlTable, key: string): string | null {
 /** One id or a list; blank ids are dropped and an empty result means "unrestricted", as in Codex. */
 function readWorkspaceIds(table: TomlTable): readonly string[] | null {
   const key = "forced_chatgpt_workspace_id";
-  const value = table[key];
+  const value = own(table, key);
   if (value === undefined) return null;
   const list = typeof value === "string" ? [value] : Array.isArray(value) && value.every((v) => typeof v === "string") ? (value as string[]) : null;
   if (list === null) throw new AuthError("CONFIG_INVALID", `data did not match any variant of untagged enum Repr\nin \`${key}\``);

@@ -16,7 +16,7 @@ function unexpected(): never {
 function setup(overrides: Partial<RequestHandlers> = {}) {
   const sent: Array<Record<string, unknown>> = [];
   const send = (message: object) => sent.push(message as Record<string, unknown>);
-  const session = new Session({ version: "9.9.9", codexHome: "/home/u/.codex", host: HOST, log: silentLogger, send });
+  const session = new Session({ version: "9.9.9", codexVersion: "0.169.0", codexHome: "/home/u/.codex", host: HOST, log: silentLogger, send });
   const broker = new ServerRequestBroker({ send, log: silentLogger, timeoutMs: 1000 });
   const handlers: RequestHandlers = {
     initialize: (params, context) => context.session.initialize(params),
@@ -29,6 +29,7 @@ function setup(overrides: Partial<RequestHandlers> = {}) {
       return {};
     },
     "account/rateLimits/read": unexpected,
+    "config/read": unexpected,
     ...overrides,
   };
   const dispatcher = new Dispatcher({
@@ -61,7 +62,7 @@ describe("Dispatcher", () => {
     const [handshake] = await run(init());
     expect(handshake).toEqual({
       id: 1,
-      result: { userAgent: "unit/9.9.9 (Debian 12.0.0; x86_64) xterm (unit; 1.0)", codexHome: "/home/u/.codex", platformFamily: "unix", platformOs: "linux" },
+      result: { userAgent: "unit/0.169.0+codex-auth.9.9.9 (Debian 12.0.0; x86_64) xterm (unit; 1.0)", codexHome: "/home/u/.codex", platformFamily: "unix", platformOs: "linux" },
     });
     expect(await run(init(2))).toEqual([{ id: 2, error: { code: -32600, message: "Already initialized" } }]);
   });

@@ -12,6 +12,7 @@ import { AuthManager } from "../../src/auth/manager.js";
 import { AppServerConnection, AppServerError } from "../../src/client/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { accountUpdated, loginCompleted } from "../support/transcripts.js";
+import { CODEX_VERSION } from "../support/codex-reference.js";
 
 /**
  * The pending-login plumbing (loginId registry, cancel, replacement, completion notifications),
@@ -82,6 +83,7 @@ describe("app-server login plumbing (in-process, scripted flows)", () => {
       config,
       codexHome: home,
       version: "0.0.0-test",
+      codexVersion: CODEX_VERSION,
       loginFlows: flows,
       log: silentLogger,
       ...(options.loginTimeoutMs !== undefined ? { loginTimeoutMs: options.loginTimeoutMs } : {}),

@@ -86,6 +86,23 @@ describe("loadAuthConfig", () => {
     expect((await configError(["chatgpt_base_url=5"])).message).toBe("invalid type: integer `5`, expected a string\nin `chatgpt_base_url`");
   });
 
+  it("`-c __proto__.x=…` and friends are ordinary keys: Object.prototype untouched, no effect (issue 10.7)", async () => {
+    const config = await loadAuthConfig(home.dir, [
+      "__proto__.forced_login_method=chatgpt",
+      "constructor.prototype.forced_login_method=chatgpt",
+      '__proto__="x"',
+      "prototype.cli_auth_credentials_store=ephemeral",
+    ]);
+    expect(config.forcedLoginMethod).toBeNull();
+    expect(config.credentialsStore).toBe("file");
+    expect(({} as Record<string, unknown>).forced_login_method).toBeUndefined();
+    expect(Object.prototype.hasOwnProperty.call(Object.prototype, "forced_login_method")).toBe(false);
+    // The same keys in config.toml (a [__proto__] table) are just as inert.
+    writeFileSync(path.join(home.dir, "config.toml"), '[__proto__]\nforced_login_method = "api"\n');
+    expect((await loadAuthConfig(home.dir, ["__proto__.cli_auth_credentials_store=keyring"])).credentialsStore).toBe("file");
+    expect(({} as Record<string, unknown>).cli_auth_credentials_store).toBeUndefined();
+  });
+
   it("names config.toml, with line and column, when it is not valid TOML", async () => {
     const error = await configError([], "garbage = [\n");
     expect(error.code).toBe("CONFIG_INVALID");

@@ -73,7 +73,7 @@ describe("app-server account methods", () => {
     server = spawnAppServer({ env: dev.env() });
     validator = new OutboundValidator();
     const result = await server.client.initialize({ clientInfo: { name: "my_app", title: "My App", version: "2.0.0" }, capabilities: null });
-    expect(result.userAgent).toMatch(/^my_app\/\d+\.\d+\.\d+ \(.+; .+\) \S+ \(my_app; 2\.0\.0\)$/);
+    expect(result.userAgent).toMatch(/^my_app\/\d+\.\d+\.\d+\+codex-auth\.\d+\.\d+\.\d+ \(.+; .+\) \S+ \(my_app; 2\.0\.0\)$/);
     expect(result.codexHome).toBe((await import("node:fs")).realpathSync(server.home.dir));
     expect(result.platformFamily).toBe("unix");
     expect(result.platformOs).toBe(process.platform === "darwin" ? "macos" : process.platform);

@@ -14,6 +14,8 @@ export interface AccountDeps {
   readonly logins: PendingLogins;
   readonly flows: LoginFlows;
   readonly log: Logger;
+  /** The `-c key=value` overrides the server was started with (`config/read` reads the layers again). */
+  readonly configOverrides: readonly string[];
   /** GET wham/usage for the given credential. */
   fetchUsage(auth: BackendRequestAuth): Promise<UsageResult>;
   /** `{chatgpt_base_url}wham/usage`, for messages. */

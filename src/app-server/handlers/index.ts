@@ -3,6 +3,7 @@ import { accountLoginCancel, accountLoginStart } from "./account-login.js";
 import { accountLogout } from "./account-logout.js";
 import { accountRateLimitsRead } from "./account-rate-limits.js";
 import { accountRead } from "./account-read.js";
+import { configRead } from "./config-read.js";
 import type { AccountDeps } from "./deps.js";
 import { getAuthStatus } from "./get-auth-status.js";
 import { initialize } from "./initialize.js";
@@ -19,5 +20,6 @@ export function createHandlers(deps: AccountDeps): RequestHandlers {
     "account/login/cancel": accountLoginCancel(deps),
     "account/logout": accountLogout(deps),
     "account/rateLimits/read": accountRateLimitsRead(deps),
+    "config/read": configRead(deps),
   };
 }

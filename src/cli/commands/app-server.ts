@@ -3,7 +3,7 @@ import { displayArgument } from "../args.js";
 import { errorMessage, openCliAuth } from "../auth-setup.js";
 import { writeLine, type CliContext } from "../context.js";
 import { readLoginKnobs, type LoginKnobs } from "../login-knobs.js";
-import { packageVersion } from "../version.js";
+import { packageVersions } from "../version.js";
 
 /**
  * `codex-auth app-server [--listen stdio://]`: the account surface of the Codex app-server protocol
@@ -60,8 +60,9 @@ export async function runAppServerCommand(args: readonly string[], ctx: CliConte
     errorOutput: ctx.stderr,
     auth: setup.manager,
     config: setup.config,
+    configOverrides: ctx.configOverrides,
     codexHome: setup.codexHome,
-    version: await packageVersion(),
+    ...(await packageVersions()),
     log,
     chatgptLogin: {
       ...(loginIssuer ? { issuer: loginIssuer } : {}),
@@ -70,7 +71,17 @@ export async function runAppServerCommand(args: readonly string[], ctx: CliConte
     },
     ...knobs,
   });
-  await server.run();
+  // SIGTERM / SIGINT end the session as stdin EOF does (answered, flushed, exit 0); a second one
+  // gets the default action, so a stuck shutdown can still be interrupted.
+  const stop = () => server.stop();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  try {
+    await server.run();
+  } finally {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+  }
   return 0;
 }
 
