@@ -121,15 +121,26 @@ export function parseMessage(text: string, bytes = text.length): ParsedLine {
     return { ignored: `ignoring a line that is not a JSON object (${kindOf(value)})` };
   }
   const message = value as InboundMessage;
-  const id = message.id;
-  if (typeof id === "number" && !Number.isSafeInteger(id) && Number.isInteger(id)) {
-    const raw = rawTopLevelMember(text, "id");
-    if (raw !== undefined && INTEGER_TEXT.test(raw)) message.id = BigInt(raw);
-  }
+  if (typeof message.id === "number") message.id = exactNumericId(text, message.id);
   return { message };
 }
 
 const INTEGER_TEXT = /^-?(?:0|[1-9][0-9]*)$/;
+const LEADING_ID = /^\{"id":(-?[0-9]+)[,}]/;
+
+/**
+ * A numeric id as Codex reads it (an i64): written as an integer, exactly. Beyond 2^53 it becomes
+ * a `bigint` of the digits sent; written as a float (`1.0`, `1e3`) it is no integer id at all, so
+ * it becomes NaN, which no classifier accepts (Codex 0.171.0 answers neither).
+ */
+function exactNumericId(text: string, parsed: number): number | bigint {
+  // Fast path: our own peers put the id first, as digits (and only once: JSON.parse keeps the last).
+  const leading = LEADING_ID.exec(text);
+  let raw = leading !== null && text.indexOf('"id"', 5) < 0 ? leading[1]! : undefined;
+  if (raw === undefined) raw = rawTopLevelMember(text, "id");
+  if (raw === undefined || !INTEGER_TEXT.test(raw)) return Number.NaN;
+  return Number.isSafeInteger(parsed) ? parsed : BigInt(raw);
+}
 
 function kindOf(value: unknown): string {
   if (value === null) return "null";

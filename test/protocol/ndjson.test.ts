@@ -34,9 +34,14 @@ describe("the NDJSON codec", () => {
   it("keeps safe integers and strings as they are, and leaves non-integer texts to the classifier", () => {
     expect(parseMessage(`{"id":42,"method":"m"}`)).toEqual({ message: { id: 42, method: "m" } });
     expect(parseMessage(`{"id":"9007199254740993","method":"m"}`)).toEqual({ message: { id: "9007199254740993", method: "m" } });
-    const exponent = parseMessage(`{"id":1e20,"method":"m"}`) as { message: Record<string, unknown> };
-    expect(exponent.message.id).toBe(1e20);
-    expect(classifyMessage(exponent.message).kind).toBe("invalid");
+    // Codex reads ids as i64: a float's syntax is no integer id, whatever its value.
+    for (const text of ["1e20", "1e3", "1.0", "-0.0"]) {
+      const { message } = parseMessage(`{"method":"m","id":${text}}`) as { message: Record<string, unknown> };
+      expect(message.id).toBeNaN();
+      expect(classifyMessage(message).kind).toBe("invalid");
+    }
+    expect(parseMessage(`{"id":1,"method":"m","id":2}`)).toEqual({ message: { id: 2, method: "m" } });
+    expect(parseMessage(`{"id":2,"method":"m","id":2.0}`)).toEqual({ message: { id: Number.NaN, method: "m" } });
   });
 
   it("accepts ids in Codex's i64 range and nothing beyond", () => {
