@@ -31,7 +31,7 @@ describe("install from a git checkout", () => {
     expect(JSON.parse((await ok(process.execPath, ["cjs.cjs"], { cwd: consumer })).stdout)).toEqual({ cjs: -32601, file: true });
     const home = scratchDir("git-install-home");
     try {
-      const status = await ok(process.execPath, [path.join(consumer, "node_modules/codex-auth/dist/src/cli/main.js"), "--version"], {
+      const status = await ok(process.execPath, [path.join(consumer, "node_modules/.bin/codex-auth"), "--version"], {
         cwd: consumer,
         env: { CODEX_HOME: home.dir },
       });
