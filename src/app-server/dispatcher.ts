@@ -8,19 +8,18 @@ import {
   type ClientRequestMethod,
   type ClientRequests,
   type MethodDescriptor,
-  type RequestId,
   type ServerNotificationMethod,
   type ServerNotifications,
 } from "../protocol/index.js";
 import type { Logger } from "./log.js";
 import { describeLibraryError } from "../protocol/safe-text.js";
-import { classify, describeId, describeMethod, internalError, invalidRequest, malformedRequest, RpcError } from "./rpc.js";
+import { classify, describeId, describeMethod, internalError, invalidRequest, malformedRequest, RpcError, type WireRequestId } from "./rpc.js";
 import type { ServerRequestBroker } from "./server-requests.js";
 import type { Session } from "./session.js";
 import type { InboundMessage } from "./transport.js";
 
 export interface RequestContext {
-  readonly id: RequestId;
+  readonly id: WireRequestId;
   readonly method: ClientRequestMethod;
   readonly session: Session;
   /** Queues a notification that goes out right after this request's response (Codex's order). */
@@ -135,7 +134,7 @@ export class Dispatcher {
     if (this.#isIdle()) for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
 
-  async #handleRequest(id: RequestId, rawMethod: string, rawParams: unknown, hasParams: boolean): Promise<void> {
+  async #handleRequest(id: WireRequestId, rawMethod: string, rawParams: unknown, hasParams: boolean): Promise<void> {
     let prepared: Prepared;
     try {
       prepared = this.#prepare(rawMethod, rawParams, hasParams);
@@ -186,7 +185,7 @@ export class Dispatcher {
     return { descriptor, method: method as ClientRequestMethod, params: decoded };
   }
 
-  async #run(id: RequestId, { descriptor, method, params }: Prepared): Promise<void> {
+  async #run(id: WireRequestId, { descriptor, method, params }: Prepared): Promise<void> {
     const after: Array<{ method: ServerNotificationMethod; params: unknown }> = [];
     const context: RequestContext = {
       id,
@@ -217,7 +216,7 @@ export class Dispatcher {
     }
   }
 
-  #respondError(id: RequestId, error: unknown, method?: string): void {
+  #respondError(id: WireRequestId, error: unknown, method?: string): void {
     let rpc: RpcError;
     if (error instanceof RpcError) {
       rpc = error;

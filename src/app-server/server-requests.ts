@@ -7,7 +7,7 @@ import {
   type ServerRequests,
 } from "../protocol/index.js";
 import type { Logger } from "./log.js";
-import { describeId } from "./rpc.js";
+import { describeId, type WireRequestId } from "./rpc.js";
 
 /** How long the server waits for the client to answer one of its requests (Codex: 10 s). */
 export const DEFAULT_SERVER_REQUEST_TIMEOUT_MS = 10_000;
@@ -69,7 +69,7 @@ export interface ServerRequestBrokerOptions {
 export class ServerRequestBroker {
   readonly timeoutMs: number;
   #nextId = 0;
-  readonly #pending = new Map<RequestId, Pending>();
+  readonly #pending = new Map<WireRequestId, Pending>();
   #closed = false;
 
   constructor(private readonly options: ServerRequestBrokerOptions) {
@@ -94,7 +94,7 @@ export class ServerRequestBroker {
   }
 
   /** A client answer `{id, result}`; returns false when no request with that id is pending. */
-  handleResult(id: RequestId, result: unknown): boolean {
+  handleResult(id: WireRequestId, result: unknown): boolean {
     const pending = this.#take(id);
     if (!pending) return false;
     const validate = methods[pending.method].validateResult;
@@ -107,7 +107,7 @@ export class ServerRequestBroker {
   }
 
   /** A client answer `{id, error}`. */
-  handleError(id: RequestId, error: unknown): boolean {
+  handleError(id: WireRequestId, error: unknown): boolean {
     const pending = this.#take(id);
     if (!pending) return false;
     if (validateJSONRPCErrorError(error)) {
@@ -129,7 +129,7 @@ export class ServerRequestBroker {
     }
   }
 
-  #take(id: RequestId): Pending | undefined {
+  #take(id: WireRequestId): Pending | undefined {
     const pending = this.#pending.get(id);
     if (!pending) {
       this.options.log.warn(`dropping a response to unknown server request id ${describeId(id)}`);

@@ -1,19 +1,8 @@
 /**
- * `codex-auth/client`: a typed client for the app-server protocol. `AppServerConnection` works on
- * any byte streams in any runtime; `AppServerClient` adds spawning the server on Node.
+ * `codex-auth/client`: a typed client for the app-server protocol on Node. `AppServerClient`
+ * spawns a server (this package's own by default); everything else is the runtime-neutral
+ * connection, also published alone as `codex-auth/connection` for browsers and workers.
  */
-export { AppServerClient, type ExitStatus, type SpawnAppServerOptions } from "./app-server-client.js";
-export {
-  AppServerConnection,
-  type AppServerConnectionOptions,
-  type MessageTap,
-  type NotificationListener,
-  type NotificationParamsArgs,
-  type ParamsArgsOf,
-  type RequestParamsArgs,
-  type ServerRequestContext,
-  type ServerRequestHandler,
-} from "./connection.js";
-export { AppServerClosedError, AppServerError, AppServerProtocolError, AppServerTimeoutError } from "./errors.js";
-export type { AppServerInput, AppServerOutput, NodeReadableLike, NodeWritableLike, WebReadableLike, WebWritableLike } from "./streams.js";
-export type { SpawnServerOptions } from "./spawn.js";
+export { AppServerClient, type SpawnAppServerOptions } from "./app-server-client.js";
+export type { ExitStatus, SpawnServerOptions } from "./spawn.js";
+export * from "./connection-entry.js";

@@ -1,7 +1,9 @@
 /**
  * Byte-stream adapters for the client, without Node imports: a Node stream (anything with
- * `on("data")` / `write()`) or a WHATWG stream (`getReader()` / `getWriter()`) both work.
+ * `on("data")` / `write()`), a WHATWG stream (`getReader()` / `getWriter()`), or a message port.
  */
+
+import { encodeMessage } from "../protocol/ndjson.js";
 
 export interface NodeReadableLike {
   on(event: string, listener: (...args: any[]) => void): unknown;
@@ -29,20 +31,20 @@ export interface InputSubscription {
   cancel(): void;
 }
 
-/** Feeds text chunks to `onText` until the input ends (`onEnd` once, with the error if it failed). */
-export function subscribeInput(input: AppServerInput, onText: (text: string) => void, onEnd: (error?: unknown) => void): InputSubscription {
-  const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Feeds byte chunks to `onBytes` until the input ends (`onEnd` once, with the error if it failed). */
+export function subscribeInput(input: AppServerInput, onBytes: (bytes: Uint8Array) => void, onEnd: (error?: unknown) => void): InputSubscription {
   let ended = false;
   const end = (error?: unknown) => {
     if (ended) return;
     ended = true;
-    const tail = decoder.decode();
-    if (tail) onText(tail);
     onEnd(error);
   };
-  const decode = (chunk: unknown) => {
-    if (typeof chunk === "string") onText(chunk);
-    else if (chunk instanceof Uint8Array) onText(decoder.decode(chunk, { stream: true }));
+  const feed = (chunk: unknown) => {
+    if (ended) return;
+    if (typeof chunk === "string") onBytes(encoder.encode(chunk));
+    else if (chunk instanceof Uint8Array) onBytes(chunk);
   };
 
   if ("getReader" in input && typeof input.getReader === "function") {
@@ -52,7 +54,7 @@ export function subscribeInput(input: AppServerInput, onText: (text: string) => 
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          decode(value);
+          feed(value);
         }
         end();
       } catch (error) {
@@ -63,7 +65,7 @@ export function subscribeInput(input: AppServerInput, onText: (text: string) => 
   }
 
   const node = input as NodeReadableLike;
-  node.on("data", decode);
+  node.on("data", feed);
   node.on("end", () => end());
   node.on("close", () => end());
   node.on("error", (error: unknown) => end(error));
@@ -78,7 +80,6 @@ export interface LineOutput {
 export function createLineOutput(output: AppServerOutput, onError: (error: unknown) => void): LineOutput {
   if ("getWriter" in output && typeof output.getWriter === "function") {
     const writer = output.getWriter();
-    const encoder = new TextEncoder();
     let chain = Promise.resolve();
     return {
       write(line) {
@@ -107,4 +108,55 @@ export function createLineOutput(output: AppServerOutput, onError: (error: unkno
       });
     },
   };
+}
+
+/** A `MessagePort`, a `Worker`, a `BroadcastChannel`-like peer: one JSON-RPC message per posted message. */
+export interface MessagePortLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+  /** MessagePorts queue messages until started. */
+  start?(): void;
+  close?(): void;
+}
+
+/**
+ * The connection's input and output over a message port. Each message carries one JSON-RPC
+ * message: a string (one line's text) or a structured-cloned object. We post strings.
+ */
+export function messagePortStreams(port: MessagePortLike): { input: NodeReadableLike; output: NodeWritableLike } {
+  const listeners = new Map<string, Array<(...args: any[]) => void>>();
+  const emit = (event: string, ...args: unknown[]) => {
+    for (const listener of listeners.get(event) ?? []) listener(...args);
+  };
+  port.addEventListener("message", (event) => {
+    const data = event.data;
+    if (typeof data === "string") emit("data", `${data}\n`);
+    else if (typeof data === "object" && data !== null) emit("data", encodeMessage(data));
+  });
+  port.start?.();
+  const input: NodeReadableLike = {
+    on(event, listener) {
+      const list = listeners.get(event) ?? [];
+      list.push(listener);
+      listeners.set(event, list);
+      return input;
+    },
+  };
+  const output: NodeWritableLike = {
+    write(chunk, callback) {
+      try {
+        for (const line of chunk.split("\n")) if (line !== "") port.postMessage(line);
+        callback?.();
+      } catch (error) {
+        callback?.(error as Error);
+      }
+      return true;
+    },
+    end(callback) {
+      port.close?.();
+      callback?.();
+      emit("end");
+    },
+  };
+  return { input, output };
 }

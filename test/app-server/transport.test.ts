@@ -11,7 +11,7 @@ function recordingLogger(): Logger & { lines: string[] } {
 function split(chunks: Array<string | Buffer>, max = 16): { lines: string[]; oversized: number[] } {
   const lines: string[] = [];
   const oversized: number[] = [];
-  const splitter = new LineSplitter(max, (line) => lines.push(line.toString("utf8")), (bytes) => oversized.push(bytes));
+  const splitter = new LineSplitter(max, (line) => lines.push(Buffer.from(line).toString("utf8")), (bytes) => oversized.push(bytes));
   for (const chunk of chunks) splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   splitter.end();
   return { lines, oversized };

@@ -174,7 +174,7 @@ describe("AppServerConnection", () => {
     const pending = client.request("getAuthStatus", {});
     send({ id: 1, result: { authMethod: null, authToken: null, requiresOpenaiAuth: true } });
     await expect(pending).resolves.toEqual({ authMethod: null, authToken: null, requiresOpenaiAuth: true });
-    expect(protocolErrors.map((e) => e.message)).toEqual(["the server sent a line that is not JSON", "the server answered an unknown request id 99"]);
+    expect(protocolErrors.map((e) => e.message)).toEqual(["the server sent a line that is not valid JSON (8 bytes)", "the server answered an unknown request id 99"]);
   });
 
   it("works over WHATWG streams", async () => {

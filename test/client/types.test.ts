@@ -64,8 +64,25 @@ function listenerTyping(client: AppServerConnection) {
   }
 }
 
+function untypedAndOptions(client: AppServerConnection) {
+  {
+    expectTypeOf(client.sendRequest("model/list", { limit: 1 })).toEqualTypeOf<Promise<unknown>>();
+    client.onNotification("configWarning", (params) => expectTypeOf(params).toEqualTypeOf<unknown>());
+    client.onRequest("item/tool/requestUserInput", (params) => expectTypeOf(params).toEqualTypeOf<unknown>());
+    const signal = new AbortController().signal;
+    expectTypeOf(client.request("account/read", {}, { signal, timeoutMs: 1000 })).toEqualTypeOf<Promise<GetAccountResponse>>();
+    expectTypeOf(client.request("account/logout", { signal })).toEqualTypeOf<Promise<LogoutAccountResponse>>();
+    expectTypeOf(client.request("account/rateLimits/read", undefined, { timeoutMs: 5 })).toEqualTypeOf<Promise<GetAccountRateLimitsResponse>>();
+    void client.nextNotification("account/updated", { timeoutMs: Infinity, signal, predicate: (p) => p.authMode === "apikey" });
+    // Codex's capabilities have members this protocol does not type; the schema accepts them.
+    void client.initialize({ clientInfo: { name: "n", version: "1" }, capabilities: { experimentalApi: true, optOutNotificationMethods: ["configWarning"] } });
+    // @ts-expect-error: options go after the params object
+    void client.request("account/read", { signal });
+  }
+}
+
 describe("client typing", () => {
   it("is checked by the compiler", () => {
-    for (const check of [requestTyping, rejectedCalls, listenerTyping]) expectTypeOf(check).parameter(0).toEqualTypeOf<AppServerConnection>();
+    for (const check of [requestTyping, rejectedCalls, listenerTyping, untypedAndOptions]) expectTypeOf(check).parameter(0).toEqualTypeOf<AppServerConnection>();
   });
 });

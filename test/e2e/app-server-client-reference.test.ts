@@ -1,17 +1,17 @@
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppServerClient, AppServerError } from "../../src/client/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { appServerArgv, tempCodexHome } from "../support/app-server-process.js";
+import { CODEX_VERSION, referenceCodexBinary } from "../support/codex-reference.js";
 
 /**
- * Differential run: the same typed-client script against the reference `codex app-server`
- * (Codex 0.169.0; set CODEX_REFERENCE_BIN to its binary) and against `codex-auth app-server`.
- * Results, errors and notifications must match after normalising host-dependent fields. Skipped
- * when the reference binary is not available.
+ * Differential run: the same typed-client script against the reference `codex app-server` (the
+ * pinned Codex, `referenceCodexBinary()`: never skipped) and against `codex-auth app-server`.
+ * Results, errors and notifications must match after normalising host-dependent fields. A second
+ * session mixes typed account calls with untyped calls to methods outside our protocol, which the
+ * real server answers offline.
  */
-const REFERENCE = process.env.CODEX_REFERENCE_BIN;
-const available = REFERENCE !== undefined && existsSync(REFERENCE);
+const REFERENCE = referenceCodexBinary();
 
 type Step = { step: string; outcome: unknown };
 
@@ -52,7 +52,7 @@ async function script(client: AppServerClient, dev: DevServer): Promise<Step[]> 
   return steps;
 }
 
-describe.skipIf(!available)("typed client against the reference Codex app-server (differential)", () => {
+describe(`typed client against the reference Codex app-server ${CODEX_VERSION} (differential)`, () => {
   let dev: DevServer;
   beforeAll(async () => {
     dev = await startDevServer();
@@ -76,9 +76,43 @@ describe.skipIf(!available)("typed client against the reference Codex app-server
 
   it("gets the same answers from both servers", async () => {
     const ours = appServerArgv();
-    const [reference, codexAuth] = await Promise.all([runAgainst(REFERENCE!, ["app-server"]), runAgainst(ours.command, ours.args)]);
+    const [reference, codexAuth] = await Promise.all([runAgainst(REFERENCE, ["app-server"]), runAgainst(ours.command, ours.args)]);
     if (process.env.SHOW_DIFF_STEPS) console.log(JSON.stringify(reference, null, 1));
     expect(reference.length).toBeGreaterThan(10);
     expect(codexAuth).toEqual(reference);
+  });
+
+  it("mixes typed account calls with untyped calls to other methods in one session", async () => {
+    const home = tempCodexHome();
+    const protocolErrors: unknown[] = [];
+    const env: NodeJS.ProcessEnv = { ...process.env, ...dev.env(), CODEX_HOME: home.dir };
+    for (const name of ["CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN"]) delete env[name];
+    const client = AppServerClient.spawn(REFERENCE, ["app-server"], { env, stderr: "ignore", onProtocolError: (error) => protocolErrors.push(error) });
+    const otherNotifications: string[] = [];
+    client.onAnyNotification((method) => {
+      if (!method.startsWith("account/")) otherNotifications.push(method);
+    });
+    try {
+      const init = await client.initialize({ clientInfo: { name: "mixed", version: "0.0.1" }, capabilities: { experimentalApi: true } });
+      expect(init.userAgent).toContain(CODEX_VERSION);
+      expect(await client.request("account/read", {})).toMatchObject({ account: null, requiresOpenaiAuth: true });
+      // Untyped: methods this protocol does not know; results are `unknown`, nothing is validated.
+      const threads = (await client.sendRequest("thread/list", {})) as { data: unknown[] };
+      expect(threads.data).toEqual([]);
+      const models = (await client.sendRequest("model/list", {})) as { data: Array<{ id: string }> };
+      expect(models.data.length).toBeGreaterThan(0);
+      expect(typeof models.data[0]!.id).toBe("string");
+      const updated = client.nextNotification("account/updated", { timeoutMs: 20_000 });
+      await client.request("account/login/start", { type: "apiKey", apiKey: "sk-mixed-0123456789abcdef" });
+      expect((await updated).authMode).toBe("apikey");
+      expect(await client.request("account/read", { refreshToken: false })).toMatchObject({ account: { type: "apiKey" } });
+      await client.request("account/logout");
+      expect(protocolErrors).toEqual([]);
+    } finally {
+      await client.close();
+      home.remove();
+    }
+    // Codex's own notifications (configWarning and the like) reached onAnyNotification without errors.
+    expect(otherNotifications.length).toBeGreaterThan(0);
   });
 });

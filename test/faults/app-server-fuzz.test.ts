@@ -154,7 +154,9 @@ const batch = fc.record({ lines: fc.array(lineBytes, { minLength: 1, maxLength: 
 
 type RequestKey = string;
 const keyOf = (id: unknown): RequestKey => (typeof id === "string" ? `s:${id}` : `n:${String(id)}`);
-const isValidId = (id: unknown) => typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id));
+/** Strings, and integers in Codex's i64 range written as integers (the lines come from JSON.stringify). */
+const isValidId = (id: unknown) =>
+  typeof id === "string" || (typeof id === "number" && Number.isInteger(id) && /^-?[0-9]+$/.test(JSON.stringify(id)) && id >= -(2 ** 63) && id < 2 ** 63);
 const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
 
 interface Expected {

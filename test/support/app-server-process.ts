@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/index.js";
+import { LineSplitter, parseMessage } from "../../src/protocol/index.js";
+
+const utf8 = new TextDecoder();
 
 /**
  * Spawning the real, compiled server (`node dist/src/cli/main.js app-server`) for e2e tests.
@@ -132,15 +135,12 @@ export class RawAppServer {
     const { command, args } = launchArgs(launch);
     this.child = spawn(command, args, { env: launchEnv(launch, launch.env?.CODEX_HOME ?? this.home.dir), stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdin.on("error", () => {});
-    let partial = "";
-    this.child.stdout.setEncoding("utf8").on("data", (text: string) => {
-      this.#stdout += text;
-      partial += text;
-      let newline: number;
-      while ((newline = partial.indexOf("\n")) >= 0) {
-        this.lines.push(partial.slice(0, newline));
-        partial = partial.slice(newline + 1);
-      }
+    // The protocol's own codec splits the output (no cap: a test must see whatever the server wrote).
+    const splitter = new LineSplitter(Number.POSITIVE_INFINITY, (line) => this.lines.push(utf8.decode(line)), () => {});
+    const stdoutText = new TextDecoder();
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      this.#stdout += stdoutText.decode(chunk, { stream: true });
+      splitter.push(chunk);
       this.#wake();
     });
     this.child.stderr.setEncoding("utf8").on("data", (text: string) => (this.#stderr += text));
@@ -168,7 +168,9 @@ export class RawAppServer {
   /** The next unread output line, parsed. Fails if the server exits first. */
   async next(timeoutMs = 20_000): Promise<Record<string, unknown>> {
     const line = await this.nextLine(timeoutMs);
-    return JSON.parse(line) as Record<string, unknown>;
+    const parsed = parseMessage(line);
+    if (parsed === null || "ignored" in parsed) throw new Error(`the server wrote a line that is not a JSON object: ${line.slice(0, 200)}`);
+    return parsed.message;
   }
 
   async nextLine(timeoutMs = 20_000): Promise<string> {

@@ -1,0 +1,236 @@
+/**
+ * The NDJSON codec every peer uses (the app-server's transport, the client, the test harness):
+ * bytes → lines with a cap in bytes → JSON objects with lossless request ids, and messages → lines.
+ * Runtime-neutral: Uint8Array, TextDecoder and JSON only (a Node Buffer is a Uint8Array).
+ */
+
+/** Lines longer than this are dropped unread by default (they may hold a secret, so never echoed). */
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * Splits bytes into lines on LF, with a size cap in bytes. A line over the cap is discarded as it
+ * streams in (never more than the cap is buffered) and reported once, with its size only. One
+ * trailing CR is stripped. Chunks may split a line (or a UTF-8 character) anywhere.
+ */
+export class LineSplitter {
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #discarding = false;
+  #discardedBytes = 0;
+  readonly #maxLineBytes: number;
+  readonly #onLine: (line: Uint8Array) => void;
+  readonly #onOversized: (bytes: number) => void;
+
+  constructor(maxLineBytes: number, onLine: (line: Uint8Array) => void, onOversized: (bytes: number) => void) {
+    this.#maxLineBytes = maxLineBytes;
+    this.#onLine = onLine;
+    this.#onOversized = onOversized;
+  }
+
+  push(chunk: Uint8Array): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      const end = newline < 0 ? chunk.length : newline;
+      this.#append(chunk.subarray(start, end));
+      if (newline < 0) return;
+      this.#finishLine();
+      start = newline + 1;
+    }
+  }
+
+  /** End of input: a last line without a trailing newline still counts. */
+  end(): void {
+    if (this.#buffered > 0 || this.#discarding) this.#finishLine();
+  }
+
+  #append(part: Uint8Array): void {
+    if (part.length === 0) return;
+    if (this.#discarding) {
+      this.#discardedBytes += part.length;
+      return;
+    }
+    if (this.#buffered + part.length > this.#maxLineBytes) {
+      this.#discarding = true;
+      this.#discardedBytes = this.#buffered + part.length;
+      this.#chunks = [];
+      this.#buffered = 0;
+      return;
+    }
+    this.#chunks.push(part);
+    this.#buffered += part.length;
+  }
+
+  #finishLine(): void {
+    if (this.#discarding) {
+      const bytes = this.#discardedBytes;
+      this.#discarding = false;
+      this.#discardedBytes = 0;
+      this.#onOversized(bytes);
+      return;
+    }
+    let line = this.#chunks.length === 1 ? this.#chunks[0]! : concat(this.#chunks, this.#buffered);
+    this.#chunks = [];
+    this.#buffered = 0;
+    if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, line.length - 1);
+    this.#onLine(line);
+  }
+}
+
+function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** A JSON object read from a line. A request id beyond 2^53 is a `bigint` (see `parseMessage`). */
+export type InboundMessage = Record<string, unknown>;
+
+/** A line's verdict: a message, a reason it was ignored (never quoting the line), or `null` for a blank line. */
+export type ParsedLine = { message: InboundMessage } | { ignored: string } | null;
+
+const utf8 = new TextDecoder();
+
+/** Decodes one line (UTF-8; invalid sequences become U+FFFD, as Node's Buffer does) and parses it. */
+export function parseMessageLine(line: Uint8Array): ParsedLine {
+  return parseMessage(utf8.decode(line), line.length);
+}
+
+/**
+ * Parses one line's text into a JSON object. Integer request ids beyond `Number.MAX_SAFE_INTEGER`
+ * (Codex's ids are 64-bit) come back as a `bigint` read from the line's own digits, so they are
+ * echoed exactly as sent (`encodeMessage`); `JSON.parse` alone would round them.
+ */
+export function parseMessage(text: string, bytes = text.length): ParsedLine {
+  if (text.trim().length === 0) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // JSON.parse errors quote the input; the line may hold a secret, so only its size is reported.
+    return { ignored: `ignoring a line that is not valid JSON (${bytes} bytes)` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ignored: `ignoring a line that is not a JSON object (${kindOf(value)})` };
+  }
+  const message = value as InboundMessage;
+  if (typeof message.id === "number") message.id = exactNumericId(text, message.id);
+  return { message };
+}
+
+const INTEGER_TEXT = /^-?(?:0|[1-9][0-9]*)$/;
+
+/**
+ * A numeric id as Codex reads it (an i64): written as an integer, exactly. Beyond 2^53 it becomes
+ * a `bigint` of the digits sent; written as a float (`1.0`, `1e3`) it is no integer id at all, so
+ * it becomes NaN, which no classifier accepts (Codex 0.171.0 answers neither).
+ */
+function exactNumericId(text: string, parsed: number): number | bigint {
+  // Fast path (the hot one): our own peers put the id first, as digits.
+  const end = leadingIntegerIdEnd(text);
+  if (end > 0) return Number.isSafeInteger(parsed) ? parsed : BigInt(text.slice(6, end));
+  const raw = rawTopLevelMember(text, "id");
+  if (raw === undefined || !INTEGER_TEXT.test(raw)) return Number.NaN;
+  return Number.isSafeInteger(parsed) ? parsed : BigInt(raw);
+}
+
+/**
+ * Where the digits of a leading `{"id":<integer>` end, or -1. Char codes, not a regex: this runs
+ * for every message. Only when no other `"id"` follows (JSON.parse keeps the last duplicate).
+ */
+function leadingIntegerIdEnd(text: string): number {
+  // {"id":
+  if (text.charCodeAt(0) !== 123 || text.charCodeAt(1) !== 34 || text.charCodeAt(2) !== 105 || text.charCodeAt(3) !== 100 || text.charCodeAt(4) !== 34 || text.charCodeAt(5) !== 58) return -1;
+  let at = 6;
+  if (text.charCodeAt(at) === 45) at++;
+  const digits = at;
+  for (let c = text.charCodeAt(at); c >= 48 && c <= 57; c = text.charCodeAt(++at));
+  if (at === digits) return -1;
+  const next = text.charCodeAt(at);
+  return (next === 44 || next === 125) && text.indexOf('"id"', at) < 0 ? at : -1;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/**
+ * One message as a line (with its newline). Messages carry no `jsonrpc` member unless the caller
+ * puts one in. A `bigint` id is written as its digits, first (where our responses put the id).
+ */
+export function encodeMessage(message: object): string {
+  const id = (message as { id?: unknown }).id;
+  if (typeof id !== "bigint") return `${JSON.stringify(message)}\n`;
+  const { id: _id, ...rest } = message as Record<string, unknown>;
+  const body = JSON.stringify(rest);
+  return body === "{}" ? `{"id":${id}}\n` : `{"id":${id},${body.slice(1)}\n`;
+}
+
+/**
+ * The raw text of a top-level member's value (the last one, as JSON.parse keeps the last
+ * duplicate), or undefined. Only called for the rare id JSON.parse cannot hold exactly.
+ */
+function rawTopLevelMember(text: string, key: string): string | undefined {
+  let found: string | undefined;
+  let at = skipSpace(text, 0);
+  if (text[at] !== "{") return undefined;
+  at = skipSpace(text, at + 1);
+  if (text[at] === "}") return undefined;
+  for (;;) {
+    if (text[at] !== '"') return found;
+    const keyEnd = skipString(text, at);
+    const name = JSON.parse(text.slice(at, keyEnd)) as string;
+    at = skipSpace(text, keyEnd);
+    if (text[at] !== ":") return found;
+    at = skipSpace(text, at + 1);
+    const valueEnd = skipValue(text, at);
+    if (name === key) found = text.slice(at, valueEnd);
+    at = skipSpace(text, valueEnd);
+    if (text[at] !== ",") return found;
+    at = skipSpace(text, at + 1);
+  }
+}
+
+function skipSpace(text: string, at: number): number {
+  while (at < text.length && (text[at] === " " || text[at] === "\t" || text[at] === "\n" || text[at] === "\r")) at++;
+  return at;
+}
+
+/** `at` is on the opening quote; returns the index after the closing quote. */
+function skipString(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i + 1;
+  }
+  return text.length;
+}
+
+function skipValue(text: string, at: number): number {
+  const first = text[at];
+  if (first === '"') return skipString(text, at);
+  if (first === "{" || first === "[") {
+    let depth = 0;
+    for (let i = at; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') i = skipString(text, i) - 1;
+      else if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+    }
+    return text.length;
+  }
+  let i = at;
+  while (i < text.length && !",}] \t\r\n".includes(text[i]!)) i++;
+  return i;
+}
