@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { CLI, ROOT, waitForBuild } from "./build.js";
+
 /**
- * Runs the compiled CLI (`node dist/src/cli/main.js`) as a real child process. `npm test` builds
- * first; run `npm run build` before running these files alone.
+ * Runs the shipped CLI (`node dist/bin/codex-auth.cjs`, package.json `bin`) as a real child
+ * process. `npm test` builds first; run `npm run build` before running these files alone.
  */
-export const ROOT = path.resolve(import.meta.dirname, "../..");
-export const CLI = path.join(ROOT, "dist/src/cli/main.js");
+export { CLI, ROOT };
 
 export interface CliResult {
   code: number | null;
@@ -35,7 +36,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 export function runCodexAuth(args: readonly string[], run: CliRun = {}): Promise<CliResult> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  waitForBuild();
   const env = cleanEnv(run.env);
   if (run.stdin === "tty") {
     // util-linux `script` gives the child a pseudo-terminal; its own stdin is /dev/null here.
