@@ -11,6 +11,7 @@ import { withFileLock } from "../store/lock.js";
 import { parseChatgptIdToken } from "./id-token.js";
 import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh } from "./persist.js";
 import { needsRefresh } from "./refresh-window.js";
+import { deadlineMs } from "../../protocol/deadlines.js";
 
 /**
  * Managed ChatGPT token refresh (Codex's `refresh_token()` / `classify_refresh_token_failure`),
@@ -277,7 +278,7 @@ function sameTokens(a: StoredChatgptTokens, b: StoredChatgptTokens): boolean {
 
 function locked<T>(options: ManagedRefreshOptions, fn: () => Promise<T>): Promise<T> {
   if (options.lockPath === null) return fn();
-  return withFileLock(options.lockPath, fn, { timeoutMs: options.lockTimeoutMs ?? 30_000 });
+  return withFileLock(options.lockPath, fn, { timeoutMs: options.lockTimeoutMs ?? deadlineMs("CODEX_AUTH_LOCK_TIMEOUT_MS", 30_000) });
 }
 
 /** One refresh at a time per lock (or per store) inside this process; the file lock covers other processes. */

@@ -3,6 +3,7 @@ import { link, readdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { AuthError } from "../errors.js";
+import { deadlineMs } from "../../protocol/deadlines.js";
 
 /**
  * A small cross-process lock: a lock file created atomically (write a private temp file, then
@@ -53,7 +54,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
 }
 
 export async function acquireFileLock(lockPath: string, options: FileLockOptions = {}): Promise<() => Promise<void>> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? deadlineMs("CODEX_AUTH_LOCK_TIMEOUT_MS", 10_000);
   const owner: LockOwner = { pid: process.pid, host: hostname(), start: processStartTime(process.pid), token: `${process.pid}-${Date.now()}-${++sequence}` };
   const content = JSON.stringify(owner);
   const deadline = Date.now() + timeoutMs;
