@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/index.js";
 import { CLI, waitForBuild } from "./build.js";
+import { PATIENT_DEADLINES } from "./deadlines.js";
 
 /**
  * Spawning the real, shipped server (`node dist/bin/codex-auth.cjs app-server`) for e2e tests.
@@ -36,7 +37,7 @@ export interface ServerLaunch {
 }
 
 function launchEnv(launch: ServerLaunch, home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CODEX_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...PATIENT_DEADLINES, CODEX_HOME: home };
   // The test runner's own credentials must not leak into the server under test.
   for (const name of ["CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL"]) delete env[name];
   for (const [key, value] of Object.entries(launch.env ?? {})) {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { CLI, ROOT, waitForBuild } from "./build.js";
+import { PATIENT_DEADLINES } from "./deadlines.js";
 
 /**
  * Runs the shipped CLI (`node dist/bin/codex-auth.cjs`, package.json `bin`) as a real child
@@ -24,9 +25,12 @@ export interface CliRun {
   cwd?: string;
 }
 
-/** The environment a CLI test starts from: no credentials or endpoints of the machine running the tests. */
+/**
+ * The environment a CLI test starts from: no credentials or endpoints of the machine running the
+ * tests, and patient deadlines (a test about a deadline passes its own in `extra`).
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...PATIENT_DEADLINES };
   for (const name of ["CODEX_HOME", "CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL"]) delete env[name];
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
