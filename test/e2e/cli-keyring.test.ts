@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { keyringAccount } from "../../src/auth/store/keyring-store.js";
 import { CLI, cleanEnv, hasCommand, tempDir, type TempDir } from "../support/cli-process.js";
 import { assertNoSecrets } from "../support/secrets.js";
+import { describeIf } from "../support/requirements.js";
 
 /**
  * The real OS keyring binding (@napi-rs/keyring), end to end: each scenario runs in a fresh kernel
@@ -47,7 +48,7 @@ function inSessionKeyring(steps: Step[]): Promise<Array<{ code: number; stdout: 
   });
 }
 
-describe.skipIf(!KEYCTL)("keyring store through the real binding (keyctl session)", () => {
+describeIf({ what: "keyctl (Debian keyutils)", available: KEYCTL, enable: "sudo apt-get install -y keyutils" }, "keyring store through the real binding (keyctl session)", () => {
   it("login, status and logout with cli_auth_credentials_store = keyring never create auth.json", async () => {
     const key = "sk-proj-keyring-secret-ABCDE";
     const store = ["-c", "cli_auth_credentials_store=keyring"];
