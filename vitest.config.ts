@@ -1,10 +1,28 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { defineConfig } from "vitest/config";
+
+/**
+ * `npm test`. Most files wait on child processes and local servers rather than compute, so more
+ * files run at once than there are cores (vitest's default on 2 cores is one at a time).
+ *
+ * Knobs: CODEX_AUTH_TEST_WORKERS (files at once, default 4), CODEX_AUTH_TEST_TIMEOUT_MS (per test
+ * and hook, default 120 s: far above what any test takes on a loaded machine; a hung test still
+ * ends). Processes under test get patient deadlines (test/support/deadlines.ts).
+ */
+export const testWorkers = Number(process.env.CODEX_AUTH_TEST_WORKERS) || 4;
+export const testTimeoutMs = Number(process.env.CODEX_AUTH_TEST_TIMEOUT_MS) || 120_000;
+
+// Where suites skipped for want of a Debian package (or root, or the reference Codex) are recorded
+// for the summary's "skipped suites" block (test/support/requirements.ts).
+process.env.CODEX_AUTH_SKIP_LOG ??= path.join(tmpdir(), `codex-auth-skipped-suites-${process.pid}.jsonl`);
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     reporters: ["default", "./test/support/plain-summary-reporter.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    maxWorkers: testWorkers,
+    testTimeout: testTimeoutMs,
+    hookTimeout: testTimeoutMs,
   },
 });

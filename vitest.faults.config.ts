@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { testTimeoutMs, testWorkers } from "./vitest.config.js";
 
 /**
  * `npm run test:faults`: the fault and fuzz suite alone, with large counts. `npm test` runs the same
@@ -9,7 +10,8 @@ export default defineConfig({
     include: ["test/faults/**/*.test.ts", "test/dev-server/faults.test.ts"],
     reporters: ["default", "./test/support/plain-summary-reporter.ts"],
     env: { FAULTS_RUNS: process.env.FAULTS_RUNS ?? "500" },
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    maxWorkers: testWorkers,
+    testTimeout: testTimeoutMs,
+    hookTimeout: testTimeoutMs,
   },
 });

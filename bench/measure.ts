@@ -6,6 +6,10 @@ export interface BenchRow {
   name: string;
   value: number | null;
   unit: string;
+  /** What the value is compared with, measured in the same run (e.g. "node -e 0: 118 ms"). */
+  baseline?: string;
+  /** value ÷ baseline (for rates: value ÷ baseline rate). */
+  ratio?: number;
   /** Human statement of the target, e.g. "≤ 3000 ms". */
   target?: string;
   /** Whether the target is met (undefined when there is none). */
@@ -44,4 +48,9 @@ export async function medianOf(runs: number, once: () => Promise<number>): Promi
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) samples.push(await once());
   return { median: median(samples), samples };
+}
+
+/** A ratio as the table shows it: two decimals. */
+export function ratioOf(value: number, baseline: number): number {
+  return Math.round((value / baseline) * 100) / 100;
 }

@@ -5,7 +5,7 @@
  * Suites are independent; a suite that cannot run says why in its rows instead of failing the run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import type { BenchRow } from "./measure.js";
 import { benchAppServer } from "./suites/app-server.js";
@@ -24,20 +24,22 @@ const suites: Suite[] = [
   { name: "compat", run: () => benchCompat() },
 ];
 
+const HEADER = ["suite", "measure", "value", "baseline (same run)", "ratio", "target", "met", "note"];
+
 function format(row: BenchRow): string[] {
   const value = row.value === null ? "—" : row.value.toLocaleString("en-US");
   const verdict = row.met === undefined ? "" : row.met ? "yes" : "NO";
-  return [row.suite, row.name, `${value} ${row.unit}`, row.target ?? "", verdict, row.note ?? ""];
+  return [row.suite, row.name, `${value} ${row.unit}`.trim(), row.baseline ?? "", row.ratio === undefined ? "" : `${row.ratio}×`, row.target ?? "", verdict, row.note ?? ""];
 }
 
-function printTable(rows: BenchRow[]): void {
-  const header = ["suite", "measure", "value", "target", "met", "note"];
-  const lines = [header, ...rows.map(format)];
-  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+/** The table, padded for the terminal; the same table is written as Markdown for the README. */
+function table(rows: BenchRow[]): { text: string; markdown: string } {
+  const lines = [HEADER, ...rows.map(format)];
+  const widths = HEADER.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   const render = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  console.log(render(header));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const line of lines.slice(1)) console.log(render(line));
+  const text = [render(HEADER), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.slice(1).map(render)].join("\n");
+  const markdown = [`| ${HEADER.join(" | ")} |`, `|${HEADER.map(() => "---").join("|")}|`, ...lines.slice(1).map((cells) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n");
+  return { text, markdown };
 }
 
 async function main(): Promise<void> {
@@ -58,7 +60,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  printTable(rows);
+  const { text, markdown } = table(rows);
+  console.log(text);
   const results = {
     measuredAt: new Date().toISOString(),
     node: process.version,
@@ -69,7 +72,9 @@ async function main(): Promise<void> {
     rows,
   };
   writeFileSync(path.resolve("bench/results.json"), JSON.stringify(results, null, 2) + "\n");
-  console.log(`\nwrote bench/results.json (${results.durationSeconds} s)`);
+  const header = `Measured ${results.measuredAt} by \`npm run bench\` (${results.durationSeconds} s): Node ${results.node}, ${results.cpus} × ${results.cpuModel}${results.nodeExtraCaCerts ? ", NODE_EXTRA_CA_CERTS set" : ""}, load average at the end ${loadavg().map((n) => n.toFixed(2)).join(" ")}.`;
+  writeFileSync(path.resolve("bench/results.md"), `${header}\n\n${markdown}\n`);
+  console.log(`\nwrote bench/results.json and bench/results.md (${results.durationSeconds} s)`);
 }
 
 await main();

@@ -1,8 +1,15 @@
-// npm run build: compile src/ and generated/ to dist/, then copy the generated standalone
-// validators (plain .js with hand-off .d.ts), which tsc does not emit.
+// npm run build, the one build:
+// 1. tsc compiles src/ and generated/ to dist/ (the library entry points, with their types), and
+//    the generated standalone validators (plain .js with hand-written .d.ts) are copied beside them;
+// 2. esbuild bundles the CLI (`bin`: dist/bin/codex-auth.cjs) so that `login status` starts as
+//    close to bare Node as it can: one CommonJS file (no ES-module loader, no module resolution),
+//    holding the dispatcher and `login status`; every other command is one self-contained file in
+//    dist/bin/commands/, required only when asked for. A process runs one command, so the copies
+//    of the auth core in those files never meet.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import * as esbuild from "esbuild";
 
 rmSync("dist", { recursive: true, force: true });
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
@@ -19,8 +26,83 @@ function copyValidators(dir) {
   }
 }
 copyValidators("generated");
-try {
-  chmodSync("dist/src/cli/main.js", 0o755);
-} catch {
-  // The CLI entry does not exist yet while the project is being bootstrapped.
-}
+chmodSync("dist/src/cli/main.js", 0o755);
+
+/** Commands bundled on their own (src/cli/commands/<name>.ts → dist/bin/commands/<name>.cjs). */
+const SEPARATE_COMMANDS = ["login", "logout", "app-server", "dev-server"];
+
+/**
+ * Node built-ins that are not already loaded when Node starts. A bundle `require`s its imports
+ * when a module initialises; these are required on first use instead (each named export is a
+ * getter), so `login status` never loads the stream stack, `fs/promises`, `http` or `crypto`.
+ */
+const DEFERRED_BUILTINS = [
+  "assert", "child_process", "crypto", "dns", "fs/promises", "http", "https", "net", "os", "perf_hooks",
+  "readline", "readline/promises", "stream", "stream/promises", "string_decoder", "tls", "tty", "v8", "vm",
+  "worker_threads", "zlib",
+];
+
+const deferredBuiltins = {
+  name: "deferred-builtins",
+  setup(build) {
+    const filter = new RegExp(`^(node:)?(${DEFERRED_BUILTINS.map((name) => name.replace("/", "\\/")).join("|")})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path.replace(/^node:/, ""), namespace: "deferred-builtin" }));
+    build.onLoad({ filter: /.*/, namespace: "deferred-builtin" }, (args) => {
+      const id = `node:${args.path}`;
+      const names = Object.keys(process.getBuiltinModule(id));
+      return {
+        loader: "js",
+        contents: [
+          `let loaded;`,
+          `const load = () => (loaded ??= process.getBuiltinModule(${JSON.stringify(id)}));`,
+          `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+        ].join("\n"),
+      };
+    });
+  },
+};
+
+/** In the dispatcher, `import("./commands/<name>.js")` of a separate command becomes a require of its file. */
+const separateCommands = {
+  name: "separate-commands",
+  setup(build) {
+    const filter = new RegExp(`^\\./commands/(${SEPARATE_COMMANDS.join("|")})\\.js$`);
+    build.onResolve({ filter }, (args) => {
+      if (!args.importer.endsWith(path.join("src", "cli", "run.ts"))) return undefined;
+      return { path: `./commands/${filter.exec(args.path)[1]}.cjs`, external: true };
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  // import() becomes a require(): an ES-module loader costs more than the module it loads.
+  supported: { "dynamic-import": false },
+  external: ["@napi-rs/keyring"],
+  // src/cli/version.ts finds package.json from its own URL.
+  define: { "import.meta.url": "__codex_auth_module_url" },
+  banner: { js: '"use strict";\nconst __codex_auth_module_url = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [deferredBuiltins],
+  // Fewer bytes to read and scan at start-up; names are kept (messages and stacks stay readable).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: "none",
+  logLevel: "warning",
+};
+
+await esbuild.build({
+  ...common,
+  entryPoints: ["src/cli/main.ts"],
+  outfile: "dist/bin/codex-auth.cjs",
+  plugins: [deferredBuiltins, separateCommands],
+});
+await esbuild.build({
+  ...common,
+  entryPoints: Object.fromEntries(SEPARATE_COMMANDS.map((name) => [name, `src/cli/commands/${name}.ts`])),
+  outdir: "dist/bin/commands",
+  outExtension: { ".js": ".cjs" },
+});
+chmodSync("dist/bin/codex-auth.cjs", 0o755);

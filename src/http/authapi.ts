@@ -1,12 +1,13 @@
 import { authApiResponseValidators, createAuthApiClient } from "../../generated/http/authapi.client.js";
 import type { WhoAmIResponse } from "../../generated/http/authapi.js";
 import { boundedFetch, sendValidated, type RevealableSecret } from "./request.js";
+import { deadlineMs } from "../protocol/deadlines.js";
 
 export type { WhoAmIResponse };
 
 export const DEFAULT_AUTHAPI_BASE_URL = "https://auth.openai.com/api/accounts";
 export const WHOAMI_PATH = "/v1/user-auth-credential/whoami";
-export const AUTHAPI_TIMEOUT_MS = 10_000;
+export const AUTHAPI_TIMEOUT_MS = deadlineMs("CODEX_AUTH_HTTP_TIMEOUT_MS", 10_000);
 
 /** `CODEX_AUTHAPI_BASE_URL`, trimmed, without a trailing `/`; empty means the default. */
 export function resolveAuthApiBaseUrl(env: Readonly<Record<string, string | undefined>>): string {

@@ -1,11 +1,12 @@
 import { backendResponseValidators, createBackendClient } from "../../generated/http/backend.client.js";
 import type { UsagePayload } from "../../generated/http/backend.js";
 import { HttpError, boundedFetch, sendValidated, type RevealableSecret } from "./request.js";
+import { deadlineMs } from "../protocol/deadlines.js";
 
 export type { UsagePayload };
 
 export const USAGE_PATH = "/wham/usage";
-export const BACKEND_TIMEOUT_MS = 10_000;
+export const BACKEND_TIMEOUT_MS = deadlineMs("CODEX_AUTH_HTTP_TIMEOUT_MS", 10_000);
 
 /** A 401 is an answer here, not an error: it starts 401 recovery. */
 export type UsageResult = { status: 200; usage: UsagePayload } | { status: 401 };

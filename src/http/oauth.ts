@@ -13,6 +13,7 @@ import type { Validator } from "../../generated/validator.js";
 import { isHeaderSafeCredential, unsafeCredentialMessage } from "../protocol/safe-text.js";
 import { describeValidationError } from "../protocol/validation-message.js";
 import { HttpError, MAX_RESPONSE_BODY_BYTES, boundedFetch, limitResponseBody, sendValidated, type RevealableSecret, type SendResult } from "./request.js";
+import { deadlineMs } from "../protocol/deadlines.js";
 
 export type { AuthorizationCodeTokens, DeviceTokenResponse, TokenResponse };
 
@@ -26,7 +27,7 @@ export type { AuthorizationCodeTokens, DeviceTokenResponse, TokenResponse };
 
 export const DEFAULT_ISSUER = "https://auth.openai.com";
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";
-export const OAUTH_TIMEOUT_MS = 10_000;
+export const OAUTH_TIMEOUT_MS = deadlineMs("CODEX_AUTH_HTTP_TIMEOUT_MS", 10_000);
 export const TOKEN_PATH = "/oauth/token";
 export const REVOKE_PATH = "/oauth/revoke";
 export const DEVICE_USER_CODE_PATH = "/api/accounts/deviceauth/usercode";

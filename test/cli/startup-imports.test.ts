@@ -4,15 +4,22 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { startDevServer } from "../../src/dev-server/index.js";
-import { CLI, cleanEnv, ROOT, tempDir } from "../support/cli-process.js";
+import { CLI, DIST, ROOT } from "../support/build.js";
+import { cleanEnv, tempDir } from "../support/cli-process.js";
 import { useCliHarness } from "../support/cli-harness.js";
 
 /**
- * Start-up discipline, checked deterministically (speed itself lives in `npm run bench`): a module
- * hook records every module `codex-auth` loads, and `login status` with an API-key auth.json must
- * load none of the heavy things it does not need.
+ * Start-up discipline, checked deterministically (speed itself lives in `npm run bench`).
+ *
+ * The shipped bin is one CommonJS bundle (scripts/build.mjs): `login status` must read that one
+ * file of ours, no other command's bundle, no package from node_modules, and none of Node's
+ * built-ins beyond what Node itself loads to start (no stream stack, `fs/promises`, `http`,
+ * `crypto`). Inside the bundle, modules initialise when first imported, exactly as the compiled
+ * modules load, so which of our modules `login status` touches is checked on the compiled tree
+ * (dist/src/cli/main.js) with a module hook.
  */
 const cli = useCliHarness();
+const COMPILED_CLI = DIST("src/cli/main.js");
 
 const HOOKS = `
 import { appendFileSync } from "node:fs";
@@ -39,7 +46,7 @@ async function recordImports(dir: string, args: string[], env: Record<string, st
   writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});`);
   writeFileSync(log, "");
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", pathToFileURL(register).href, CLI, ...args], {
+    const child = spawn(process.execPath, ["--import", pathToFileURL(register).href, COMPILED_CLI, ...args], {
       cwd: ROOT,
       env: cleanEnv({ CODEX_HOME: cli.home, CODEX_AUTH_IMPORT_LOG: log, ...env }),
       stdio: ["ignore", "ignore", "ignore"],
@@ -92,5 +99,54 @@ describe("login status start-up", () => {
     } finally {
       await dev.close();
     }
+  });
+});
+
+/** Records, at exit, the files `require` loaded and the Node built-ins loaded after start-up. */
+const RECORDER = `
+const { writeFileSync } = require("node:fs");
+const atStart = new Set(process.moduleLoadList);
+process.on("exit", () => {
+  const builtins = process.moduleLoadList.filter((entry) => !atStart.has(entry) && entry.startsWith("NativeModule ")).map((entry) => entry.slice(13));
+  writeFileSync(process.env.CODEX_AUTH_LOAD_LOG, JSON.stringify({ files: Object.keys(require.cache), builtins }));
+});`;
+
+async function bundleLoads(args: string[], env: Record<string, string> = {}): Promise<{ files: string[]; builtins: string[] }> {
+  const scratch = tempDir("codex-auth-bundle-loads-");
+  try {
+    const recorder = path.join(scratch.dir, "recorder.cjs");
+    const log = path.join(scratch.dir, "loads.json");
+    writeFileSync(recorder, RECORDER);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--require", recorder, CLI, ...args], {
+        cwd: ROOT,
+        env: cleanEnv({ CODEX_HOME: cli.home, CODEX_AUTH_LOAD_LOG: log, ...env }),
+        stdio: ["ignore", "ignore", "ignore"],
+      });
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    expect(code).toBe(0);
+    const loads = JSON.parse(readFileSync(log, "utf8")) as { files: string[]; builtins: string[] };
+    return { files: loads.files.filter((file) => file !== recorder).map((file) => path.relative(ROOT, file)), builtins: loads.builtins };
+  } finally {
+    scratch.remove();
+  }
+}
+
+/** Built-ins `login status` may need on top of Node's start-up set: argv parsing (util.parseArgs). */
+const STATUS_BUILTINS = /^internal\/util\/parse_args\//;
+
+describe("the shipped bin (one bundle)", () => {
+  it("`login status` with an API-key auth.json reads one file of ours and loads no stream, fs/promises, HTTP or crypto module", async () => {
+    writeFileSync(path.join(cli.home, "auth.json"), `{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "${cli.secret("sk-startup-check-0000000000")}"\n}`);
+    const loads = await bundleLoads(["login", "status"]);
+    expect(loads.files).toEqual(["dist/bin/codex-auth.cjs"]);
+    expect(loads.builtins.filter((name) => !STATUS_BUILTINS.test(name))).toEqual([]);
+  });
+
+  it("other commands load their own bundle only when run", async () => {
+    const loads = await bundleLoads(["logout"]);
+    expect(loads.files).toEqual(["dist/bin/codex-auth.cjs", "dist/bin/commands/logout.cjs"]);
   });
 });

@@ -81,5 +81,7 @@ describe("concurrent logins", () => {
     expect(reads.reads).toBeGreaterThan(0);
     expect(statusRuns).toBeGreaterThan(0);
     for (const outcome of statusOutcomes) expect(["0:API key configured", "1:Not logged in"]).toContain(outcome);
-  });
+    // No deadline here but the run's: lock waits are patient (test/support/deadlines.ts), so a
+    // loaded machine only makes this slower.
+  }, 600_000);
 });

@@ -30,6 +30,8 @@ interface Operation {
   /** The exact auth.json a login writes. */
   content: string | null;
   delayMs: number;
+  /** Started only once some login or logout has exited (so the order check always has teeth). */
+  late: boolean;
   spawnedAt: number;
   exitedAt: number;
   code: number | null;
@@ -62,8 +64,13 @@ process.stdout.write(JSON.stringify({ reads, absent, illegal }));
 /** 50 processes per round; FAULTS_RUNS adds rounds (not processes: 500 at once would only measure CPU starvation). */
 const PROCESSES = 50;
 const ROUNDS = Math.max(1, Math.round(FAULTS_RUNS / 100));
-/** Starts spread over this window: long enough that some operations start after others have exited. */
+/**
+ * Starts spread over this window. However slow the machine, the last LATE operations start only
+ * after some login or logout has exited, so "started after another exited" always happens; no
+ * outcome depends on timing (deadlines are patient: test/support/deadlines.ts).
+ */
 const SPAWN_WINDOW_MS = 5_000;
+const LATE = 6;
 
 let dev: DevServer;
 const captured = new CapturedStreams();
@@ -83,9 +90,9 @@ function plan(count: number, round: number): Operation[] {
   const random = seededRandom(3 + round);
   const kinds: Kind[] = ["apiKey", "pat", "logout", "status"];
   return Array.from({ length: count }, (_, index) => {
-    // The first four cover every kind; the rest: 35% API key, 25% PAT, 20% logout, 20% status.
+    // The first four cover every kind, the last is a login (it starts late); the rest: 35% API key, 25% PAT, 20% logout, 20% status.
     const roll = random();
-    const kind: Kind = index < 4 ? kinds[index]! : roll < 0.35 ? "apiKey" : roll < 0.6 ? "pat" : roll < 0.8 ? "logout" : "status";
+    const kind: Kind = index < 4 ? kinds[index]! : index === count - 1 ? "apiKey" : roll < 0.35 ? "apiKey" : roll < 0.6 ? "pat" : roll < 0.8 ? "logout" : "status";
     let credential: string | null = null;
     let content: string | null = null;
     if (kind === "apiKey") {
@@ -97,14 +104,15 @@ function plan(count: number, round: number): Operation[] {
       dev.addPersonalAccessToken(credential, { account: { email: `conc${index}@example.com`, accountId: `acct-conc-${index}` } });
     }
     if (credential !== null) secrets.push(credential);
-    return { index, kind, credential, content, delayMs: Math.floor(random() * SPAWN_WINDOW_MS), spawnedAt: 0, exitedAt: 0, code: null, stdout: "", stderr: "" };
+    const late = index >= count - LATE;
+    return { index, kind, credential, content, delayMs: Math.floor(random() * (late ? SPAWN_WINDOW_MS / 5 : SPAWN_WINDOW_MS)), late, spawnedAt: 0, exitedAt: 0, code: null, stdout: "", stderr: "" };
   });
 }
 
-function launch(operation: Operation, home: string): Promise<void> {
+function launch(operation: Operation, home: string, after: Promise<void>): Promise<void> {
   const args = { apiKey: ["login", "--with-api-key"], pat: ["login", "--with-access-token"], logout: ["logout"], status: ["login", "status"] }[operation.kind];
   return new Promise((resolve, reject) => {
-    setTimeout(() => {
+    after.then(() => setTimeout(() => {
       operation.spawnedAt = performance.now();
       const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv({ ...dev.env(), CODEX_HOME: home }), stdio: ["pipe", "pipe", "pipe"] });
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => (operation.stdout += chunk));
@@ -116,7 +124,7 @@ function launch(operation: Operation, home: string): Promise<void> {
         resolve();
       });
       child.stdin.end(operation.credential ?? "");
-    }, operation.delayMs);
+    }, operation.delayMs), reject);
   });
 }
 
@@ -144,7 +152,17 @@ describe("concurrency: processes mixing login, logout and status on one CODEX_HO
       writeFileSync(allowedFile, JSON.stringify(writes.map((op) => op.content)));
       const reader = startReader(path.join(home.dir, "auth.json"), allowedFile, stopFile);
 
-      await Promise.all(operations.map((op) => launch(op, home.dir)));
+      let mutatingExited!: () => void;
+      const firstMutatingExit = new Promise<void>((resolve) => (mutatingExited = resolve));
+      const early = operations.filter((op) => !op.late);
+      expect(early.some((op) => op.kind !== "status"), "an early login or logout").toBe(true);
+      await Promise.all(
+        operations.map((op) =>
+          launch(op, home.dir, op.late ? firstMutatingExit : Promise.resolve()).then(() => {
+            if (op.kind !== "status") mutatingExited();
+          }),
+        ),
+      );
       writeFileSync(stopFile, "");
       const reads = await reader;
       for (const op of operations) captured.add(`#${op.index} ${op.kind}`, op.stdout + op.stderr);
@@ -201,11 +219,12 @@ describe("concurrency: processes mixing login, logout and status on one CODEX_HO
       // The run had teeth: operations overlapped, and yet some started after others had exited.
       const overlapping = operations.filter((op) => operations.some((other) => other !== op && other.spawnedAt < op.exitedAt && op.spawnedAt < other.exitedAt));
       expect(overlapping.length).toBeGreaterThan(operations.length / 2);
+      expect(operations.filter((op) => op.late).every((op) => mutating.some((other) => other.exitedAt < op.spawnedAt))).toBe(true);
       expect(mutating.some((op) => startedAfter(op).length > 0)).toBe(true);
       expect(statusSeen.size).toBeGreaterThan(0);
     } finally {
       home.remove();
       scratch.remove();
     }
-  }, 120_000);
+  }, 600_000);
 });

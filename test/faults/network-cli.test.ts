@@ -65,7 +65,7 @@ function whoamiReason(fault: NetworkFault, url: string, deadline = "10 s"): RegE
   }
 }
 
-function usageReason(fault: NetworkFault, url: string): RegExp {
+function usageReason(fault: NetworkFault, url: string, deadline = "10 s"): RegExp {
   const exact = (text: string) => new RegExp(`^${escapeRegExp(`failed to fetch codex rate limits: ${text}`)}$`);
   switch (fault.kind) {
     case "status":
@@ -82,7 +82,7 @@ function usageReason(fault: NetworkFault, url: string): RegExp {
         : new RegExp(`^failed to fetch codex rate limits: error sending request for url \\(${escapeRegExp(url)}\\)(: [A-Z_]+)?$`);
     case "hang":
     case "drip":
-      return exact(`operation timed out after 10 s (${url})`);
+      return exact(`operation timed out after ${deadline} (${url})`);
   }
 }
 
@@ -158,8 +158,8 @@ describe("AuthAPI whoami faults: `login status` with a stored PAT", () => {
 });
 
 /** A spawned app-server whose every stdout line is validated, with a stored PAT and the dev server's URLs. */
-function appServer(home: string, devServer: DevServer): { server: RawAppServer; validator: OutboundValidator } {
-  const server = new RawAppServer({ env: { ...devServer.env(), CODEX_HOME: home }, config: [`chatgpt_base_url=${devServer.chatgptBaseUrl}`] });
+function appServer(home: string, devServer: DevServer, env: Record<string, string> = {}): { server: RawAppServer; validator: OutboundValidator } {
+  const server = new RawAppServer({ env: { ...devServer.env(), CODEX_HOME: home, ...env }, config: [`chatgpt_base_url=${devServer.chatgptBaseUrl}`] });
   const validator = new OutboundValidator();
   const send = server.send.bind(server);
   server.send = (message) => {
@@ -230,7 +230,10 @@ describe("backend and AuthAPI faults: app-server `account/rateLimits/read` with 
   });
 });
 
-describe("faults that only end at the client's own 10 s deadline (no test hook: real time, run side by side)", () => {
+/** The client's deadline for the faults that only end there: the real 10 s through its knob, shortened. */
+const HTTP_DEADLINE = { env: { CODEX_AUTH_HTTP_TIMEOUT_MS: "2000" }, text: "2 s" };
+
+describe("faults that only end at the client's own deadline (CODEX_AUTH_HTTP_TIMEOUT_MS; real time, run side by side)", () => {
   it("hang and slow drip: PAT login, login status and rateLimits each give the timeout error and leave CODEX_HOME unchanged", async () => {
     const captured = new CapturedStreams();
     const cases = DEADLINE_FAULTS.flatMap(([label, fault]) =>
@@ -242,7 +245,7 @@ describe("faults that only end at the client's own 10 s deadline (no test hook: 
         server.addPersonalAccessToken(PAT);
         const home = tempDir("codex-auth-fault-deadline-");
         try {
-          const env = { ...server.env(), CODEX_HOME: home.dir };
+          const env = { ...server.env(), CODEX_HOME: home.dir, ...HTTP_DEADLINE.env };
           const url = `${server.authApiBaseUrl}${WHOAMI.slice("/api/accounts".length)}`;
           if (caller === "login") {
             seedApiKey(home.dir);
@@ -250,7 +253,7 @@ describe("faults that only end at the client's own 10 s deadline (no test hook: 
             server.injectFault(WHOAMI, fault);
             const result = await runCodexAuth(["login", "--with-access-token"], { stdin: PAT, env });
             captured.add(label, result.stdout + result.stderr);
-            expectReason(result, "Error logging in with access token: ", whoamiReason(fault, url), "Reading access token from stdin...\n");
+            expectReason(result, "Error logging in with access token: ", whoamiReason(fault, url, HTTP_DEADLINE.text), "Reading access token from stdin...\n");
             expectHomeUnchanged(home.dir, before, label);
           } else if (caller === "status") {
             seedPat(home.dir);
@@ -258,18 +261,18 @@ describe("faults that only end at the client's own 10 s deadline (no test hook: 
             server.injectFault(WHOAMI, fault);
             const result = await runCodexAuth(["login", "status"], { env });
             captured.add(label, result.stdout + result.stderr);
-            expectReason(result, "Error checking login status: ", whoamiReason(fault, url));
+            expectReason(result, "Error checking login status: ", whoamiReason(fault, url, HTTP_DEADLINE.text));
             expectHomeUnchanged(home.dir, before, label);
           } else {
             seedPat(home.dir);
             const before = snapshotHome(home.dir);
-            const { server: appserver, validator } = appServer(home.dir, server);
+            const { server: appserver, validator } = appServer(home.dir, server, HTTP_DEADLINE.env);
             try {
               expect(await appserver.call(initializeMessage())).toHaveProperty("result");
               server.injectFault(USAGE, fault);
               const reply = (await appserver.call({ id: 2, method: "account/rateLimits/read" })) as { error?: { code: number; message: string } };
               expect(reply.error?.code).toBe(-32603);
-              expect(reply.error?.message).toMatch(usageReason(fault, `${server.chatgptBaseUrl}wham/usage`));
+              expect(reply.error?.message).toMatch(usageReason(fault, `${server.chatgptBaseUrl}wham/usage`, HTTP_DEADLINE.text));
               // Still serving after the deadline.
               expect(await appserver.call({ id: 3, method: "account/read", params: {} })).toMatchObject({ id: 3, result: {} });
             } finally {

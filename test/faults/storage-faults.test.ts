@@ -12,6 +12,7 @@ import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult } from "../support
 import { run } from "../support/run.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { DIST, expectHomeUnchanged, scaled, scaledTimeout, seededRandom, snapshotHome, waitForDist } from "./support.js";
+import { describeIf } from "../support/requirements.js";
 
 /**
  * Storage faults with real files and real processes: a read-only CODEX_HOME (a read-only bind
@@ -86,7 +87,7 @@ function runWithReadOnly(dir: string, args: string[], options: { stdin?: string;
   });
 }
 
-describe.skipIf(UNSHARE === null)("read-only CODEX_HOME (a read-only bind mount in a private mount namespace; needs unshare)", () => {
+describeIf({ what: "unshare with mount namespaces (util-linux, root or user namespaces)", available: UNSHARE !== null, enable: "sudo apt-get install -y util-linux && sudo npm test" }, "read-only CODEX_HOME (a read-only bind mount in a private mount namespace; needs unshare)", () => {
   let dev: DevServer;
   beforeAll(async () => {
     waitForDist();
@@ -161,7 +162,7 @@ function tinyTmpfs(sizeKb: number) {
   };
 }
 
-describe.skipIf(!CAN_MOUNT_TMPFS)("disk full (a 64 KiB tmpfs as CODEX_HOME; needs root to mount)", () => {
+describeIf({ what: "root, to mount a tmpfs", available: CAN_MOUNT_TMPFS, enable: "sudo npm test" }, "disk full (a 64 KiB tmpfs as CODEX_HOME; needs root to mount)", () => {
   it("no room for the new auth.json: ENOSPC with the path, the old file intact, no temp or lock file left; it works once there is room", async () => {
     const fs = tinyTmpfs(64);
     try {
@@ -213,7 +214,7 @@ describe.skipIf(!CAN_MOUNT_TMPFS)("disk full (a 64 KiB tmpfs as CODEX_HOME; need
   });
 });
 
-describe.skipIf(!HAS_PRLIMIT)("file-size limit (RLIMIT_FSIZE through prlimit: EFBIG, no privileges needed)", () => {
+describeIf({ what: "prlimit (Debian util-linux)", available: HAS_PRLIMIT, enable: "sudo apt-get install -y util-linux" }, "file-size limit (RLIMIT_FSIZE through prlimit: EFBIG, no privileges needed)", () => {
   it("a write cut short by the limit fails with the path, the old file intact and no temp file left", async () => {
     const home = tempDir("codex-auth-fsize-");
     try {

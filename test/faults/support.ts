@@ -2,6 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
 import type { NetworkFault } from "../../src/dev-server/index.js";
+import { DIST, waitForBuild } from "../support/build.js";
 
 /**
  * Shared knobs and checks of the fault and fuzz suite (`test/faults/`).
@@ -58,27 +59,9 @@ export function seededRandom(salt: number): () => number {
   };
 }
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const BUILD_OUTPUTS = [
-  "dist/src/cli/main.js",
-  "dist/src/auth/store/file-store.js",
-  "dist/src/auth/store/lock.js",
-  "dist/generated/storage/auth-json.validators.js",
-  "dist/generated/http/authapi.validators.js",
-  "dist/generated/protocol/validators.js",
-].map((file) => path.join(ROOT, file));
-
-/** Waits (up to 60 s) while dist/ is incomplete: in a shared checkout someone may be rebuilding it. */
-export function waitForDist(): void {
-  const deadline = Date.now() + 60_000;
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  while (!BUILD_OUTPUTS.every((file) => existsSync(file))) {
-    if (Date.now() > deadline) throw new Error("dist/ is incomplete: run `npm run build` first");
-    Atomics.wait(sleeper, 0, 0, 250);
-  }
-}
-
-export const DIST = (relative: string): string => path.join(ROOT, "dist", relative);
+/** Waits while dist/ is incomplete (the shared helper, under its old name). */
+export const waitForDist = waitForBuild;
+export { DIST };
 
 /** Every entry of a CODEX_HOME: name → mode and content (files), or the kind (anything else). */
 export type HomeSnapshot = Record<string, { mode: number; content: string } | { kind: string }>;

@@ -6,42 +6,18 @@ import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/in
 import { LineSplitter, parseMessage } from "../../src/protocol/index.js";
 
 const utf8 = new TextDecoder();
+import { CLI, waitForBuild } from "./build.js";
+import { PATIENT_DEADLINES } from "./deadlines.js";
 
 /**
- * Spawning the real, compiled server (`node dist/src/cli/main.js app-server`) for e2e tests.
+ * Spawning the real, shipped server (`node dist/bin/codex-auth.cjs app-server`) for e2e tests.
  * `npm test` builds first; run `npm run build` before running these files alone.
  */
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const MAIN = path.join(ROOT, "dist/src/cli/main.js");
-const COMMAND_MODULE = path.join(ROOT, "dist/src/cli/commands/app-server.js");
-
-/** What a complete build has: tsc output plus the standalone validators build.mjs copies afterwards. */
-const BUILD_OUTPUTS = [
-  COMMAND_MODULE,
-  MAIN,
-  path.join(ROOT, "dist/generated/protocol/validators.js"),
-  path.join(ROOT, "dist/generated/storage/auth-json.validators.js"),
-  path.join(ROOT, "dist/generated/http/backend.validators.js"),
-];
-
-/**
- * Waits (synchronously, up to 60 s) while dist/ is incomplete: in a shared checkout another
- * `npm run build` may be recreating it.
- */
-function waitForBuild(): void {
-  const deadline = Date.now() + 60_000;
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  while (!BUILD_OUTPUTS.every((file) => existsSync(file))) {
-    if (Date.now() > deadline) throw new Error(`${COMMAND_MODULE} or the copied validators are missing: run \`npm run build\` first`);
-    Atomics.wait(sleeper, 0, 0, 250);
-  }
-}
 
 /** The argv that starts `codex-auth app-server` from dist/, before the server's own args. */
 export function appServerArgv(): { command: string; args: string[] } {
   waitForBuild();
-  return { command: process.execPath, args: [MAIN, "app-server"] };
+  return { command: process.execPath, args: [CLI, "app-server"] };
 }
 
 export interface TempCodexHome {
@@ -64,7 +40,7 @@ export interface ServerLaunch {
 }
 
 function launchEnv(launch: ServerLaunch, home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CODEX_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...PATIENT_DEADLINES, CODEX_HOME: home };
   // The test runner's own credentials must not leak into the server under test.
   for (const name of ["CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL"]) delete env[name];
   for (const [key, value] of Object.entries(launch.env ?? {})) {

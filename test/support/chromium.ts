@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { describe, it } from "vitest";
+import { recordSkip, type Requirement } from "./requirements.js";
 
 /**
  * A real browser for the login e2e tests: Debian's `chromium` (installed by `.ci/run`), driven by
@@ -30,6 +31,8 @@ export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
+const CHROMIUM_REQUIREMENT: Requirement = { what: `Chromium at ${CHROMIUM_PATH}`, available: false, enable: "sudo apt-get install -y chromium" };
+
 /** `describe` when Chromium is there; else a failing test under CI, or a skip (with a message) locally. */
 export function describeWithChromium(name: string, body: () => void): void {
   if (chromiumAvailable()) {
@@ -45,6 +48,7 @@ export function describeWithChromium(name: string, body: () => void): void {
     });
   } else {
     process.stderr.write(`skipping "${name}": ${reason}\n`);
+    recordSkip(name, CHROMIUM_REQUIREMENT);
     describe.skip(name, body);
   }
 }

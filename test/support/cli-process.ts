@@ -3,12 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { CLI, ROOT, waitForBuild } from "./build.js";
+import { PATIENT_DEADLINES } from "./deadlines.js";
+
 /**
- * Runs the compiled CLI (`node dist/src/cli/main.js`) as a real child process. `npm test` builds
- * first; run `npm run build` before running these files alone.
+ * Runs the shipped CLI (`node dist/bin/codex-auth.cjs`, package.json `bin`) as a real child
+ * process. `npm test` builds first; run `npm run build` before running these files alone.
  */
-export const ROOT = path.resolve(import.meta.dirname, "../..");
-export const CLI = path.join(ROOT, "dist/src/cli/main.js");
+export { CLI, ROOT };
 
 export interface CliResult {
   code: number | null;
@@ -23,9 +25,12 @@ export interface CliRun {
   cwd?: string;
 }
 
-/** The environment a CLI test starts from: no credentials or endpoints of the machine running the tests. */
+/**
+ * The environment a CLI test starts from: no credentials or endpoints of the machine running the
+ * tests, and patient deadlines (a test about a deadline passes its own in `extra`).
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...PATIENT_DEADLINES };
   for (const name of ["CODEX_HOME", "CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL"]) delete env[name];
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
@@ -35,7 +40,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 export function runCodexAuth(args: readonly string[], run: CliRun = {}): Promise<CliResult> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  waitForBuild();
   const env = cleanEnv(run.env);
   if (run.stdin === "tty") {
     // util-linux `script` gives the child a pseudo-terminal; its own stdin is /dev/null here.

@@ -10,6 +10,7 @@ import { withAuthLock } from "../store/lock.js";
 import { parseChatgptIdToken } from "./id-token.js";
 import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh } from "./persist.js";
 import { needsRefresh } from "./refresh-window.js";
+import { deadlineMs } from "../../protocol/deadlines.js";
 
 /**
  * Managed ChatGPT token refresh (Codex's `refresh_token()` / `classify_refresh_token_failure`),

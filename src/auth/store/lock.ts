@@ -5,6 +5,7 @@ import path from "node:path";
 import { AuthError, describeSystemError } from "../errors.js";
 import { tryLockExclusive } from "./flock.js";
 import { AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE } from "./lock-names.js";
+import { deadlineMs } from "../../protocol/deadlines.js";
 
 /**
  * The cross-process lock on `$CODEX_HOME/auth.json`, taken exactly as Codex 0.169.0+ takes it
@@ -88,9 +89,7 @@ export async function acquireAuthLock(codexHome: string, options: AuthLockOption
 }
 
 function lockTimeoutFromEnv(): number {
-  const raw = process.env[LOCK_TIMEOUT_ENV]?.trim();
-  const value = raw ? Number(raw) : NaN;
-  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_LOCK_TIMEOUT_MS;
+  return deadlineMs(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT_MS);
 }
 
 /**
