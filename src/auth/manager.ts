@@ -286,19 +286,21 @@ export class AuthManager {
     } catch {
       // A malformed or unreadable file is still removed by an explicit logout.
     }
-    await this.revokeManagedTokensBeforeLogout(stored);
+    // Removed first, then revoked (Codex revokes first): a removal that is refused (a read-only
+    // home, a symlinked auth.json) must leave everything as it was, the issuer's tokens included.
     const hadExternal = this.external !== null;
-    this.external = null;
     const removed = await this.store.delete();
+    this.external = null;
+    await this.revokeManagedTokensAtLogout(stored);
     return { removed: removed || hadExternal };
   }
 
   /**
    * Managed ChatGPT logout: revoke the stored refresh token (else the access token) at
-   * `{issuer}/oauth/revoke`, best effort (10 s), before the file is deleted; a failure only goes to
+   * `{issuer}/oauth/revoke`, best effort (10 s), once the file is deleted; a failure only goes to
    * the log. API keys, PATs, Agent Identity JWTs and external tokens are never revoked.
    */
-  protected async revokeManagedTokensBeforeLogout(stored: AuthDotJson | null): Promise<void> {
+  protected async revokeManagedTokensAtLogout(stored: AuthDotJson | null): Promise<void> {
     if (stored === null || resolveStoredMode(stored) !== "chatgpt" || stored.tokens === undefined) return;
     try {
       await (await this.managed()).revoke(stored);

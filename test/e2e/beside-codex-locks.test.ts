@@ -11,7 +11,7 @@ import { startDevServer, type DevServer, type IssuedTokens } from "../../src/dev
 import { holdFlocks, isFlocked } from "../auth/store/fixtures/flock-holder.js";
 import { spawnAppServer, type SpawnedAppServer } from "../support/app-server-process.js";
 import { cleanEnv, CLI, runCodexAuth, tempDir, type CliResult, type TempDir } from "../support/cli-process.js";
-import { referenceCodexBinary } from "../support/codex-reference.js";
+import { CODEX_VERSION, referenceCodexBinary } from "../support/codex-reference.js";
 import { CapturedStreams } from "../support/secrets.js";
 
 /**
@@ -180,7 +180,7 @@ await withAuthLock(process.argv[1], async () => {
 });
 `;
 
-describe(`beside the real Codex (${path.basename(path.dirname(path.dirname(referenceCodexBinary())))}): one CODEX_HOME, one lock`, () => {
+describe(`beside the real Codex (${process.env.CODEX_REFERENCE_BIN ? path.basename(process.env.CODEX_REFERENCE_BIN) : CODEX_VERSION}): one CODEX_HOME, one lock`, () => {
   let dev: DevServer;
   let home: TempDir;
   const captured = new CapturedStreams();

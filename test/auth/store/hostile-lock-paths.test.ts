@@ -2,6 +2,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AUTH_JSON_LOCK_FILE, AUTH_LOCK_FILE } from "../../../src/auth/store/lock-names.js";
+import { startDevServer } from "../../../src/dev-server/index.js";
 import { initializeMessage, RawAppServer } from "../../support/app-server-process.js";
 import { runCodexAuth, tempDir, type TempDir } from "../../support/cli-process.js";
 import { holdFlocks } from "./fixtures/flock-holder.js";
@@ -81,6 +82,33 @@ describe("a symlinked auth.json (Codex 0.171.0 writes through it, and its logout
     const status = await runCodexAuth(["login", "status"], { env });
     expect(status).toMatchObject({ code: 0 });
     expect(status.stderr).toMatch(/^API key configured - sk-hosti\*\*\*-0001\n/);
+  });
+});
+
+describe("a symlinked auth.json holding ChatGPT tokens", () => {
+  it("logout refuses it before anything else: the tokens stay in the target and are not revoked", async () => {
+    const dev = await startDevServer();
+    try {
+      const issued = dev.issueTokens();
+      const target = path.join(home.dir, "elsewhere.json");
+      const auth = {
+        auth_mode: "chatgpt",
+        OPENAI_API_KEY: null,
+        tokens: { id_token: issued.idToken, access_token: issued.accessToken, refresh_token: issued.refreshToken, account_id: issued.account.accountId },
+        last_refresh: new Date().toISOString(),
+      };
+      writeFileSync(target, JSON.stringify(auth, null, 2), { mode: 0o600 });
+      symlinkSync(target, path.join(home.dir, "auth.json"));
+      const logout = await runCodexAuth(["logout"], { env: { ...dev.env(), CODEX_HOME: home.dir } });
+      expect(logout.code).toBe(1);
+      expect(logout.stderr).toMatch(/^Error logging out: refusing to remove CLI auth file ".*": it is a symbolic link/);
+      expect(dev.wasRevoked(issued.refreshToken)).toBe(false);
+      expect(dev.revocations).toEqual([]);
+      expect(JSON.parse(readFileSync(target, "utf8"))).toEqual(auth);
+      for (const secret of [issued.idToken, issued.accessToken, issued.refreshToken]) expect(logout.stderr).not.toContain(secret);
+    } finally {
+      await dev.close();
+    }
   });
 });
 
