@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => scratch?.remove());
 
 describe("install from a git checkout", () => {
-  it("prepare stays out of `npm ci` (CI builds explicitly), leaving dist/ as it is", async () => {
+  it("prepare stays out of `npm ci` (CI builds explicitly)", async () => {
     const result = await ok(process.execPath, ["scripts/package/prepare.mjs"], { cwd: ROOT, env: { npm_command: "ci" } });
     expect(result.stderr).toContain("prepare: skipped under `npm ci`");
   });
