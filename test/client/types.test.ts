@@ -75,7 +75,7 @@ function untypedAndOptions(client: AppServerConnection) {
     expectTypeOf(client.request("account/rateLimits/read", undefined, { timeoutMs: 5 })).toEqualTypeOf<Promise<GetAccountRateLimitsResponse>>();
     void client.nextNotification("account/updated", { timeoutMs: Infinity, signal, predicate: (p) => p.authMode === "apikey" });
     // Codex's capabilities have members this protocol does not type; the schema accepts them.
-    void client.initialize({ clientInfo: { name: "n", version: "1" }, capabilities: { experimentalApi: true, optOutNotificationMethods: ["configWarning"] } });
+    void client.initialize({ clientInfo: { name: "n", version: "1" }, capabilities: { experimentalApi: true, optOutNotificationMethods: ["configWarning"], capabilityFromANewerCodex: { enabled: true } } });
     // @ts-expect-error: options go after the params object
     void client.request("account/read", { signal });
   }

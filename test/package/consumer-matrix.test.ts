@@ -43,7 +43,7 @@ const dev = await startDevServer();
 // No PATH: spawn() runs the package's own server through process.execPath.
 const env = { ...dev.env(), CODEX_HOME: process.argv[2] ?? "", PATH: "" };
 const client = AppServerClient.spawn({ env, stderr: "ignore", requestTimeoutMs: 30_000 });
-const init = await client.initialize({ clientInfo: { name: "consumer_esm", version: "1.0.0" }, capabilities: { experimentalApi: true, optOutNotificationMethods: [] } });
+const init = await client.initialize({ clientInfo: { name: "consumer_esm", version: "1.0.0" }, capabilities: { experimentalApi: true, capabilityFromANewerCodex: true } });
 const before: GetAccountResponse = await client.request("account/read", {});
 const updated = client.nextNotification("account/updated", { timeoutMs: 30_000 });
 await client.request("account/login/start", { type: "apiKey", apiKey: "sk-consumer-esm-0123456789" });

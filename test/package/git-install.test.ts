@@ -26,6 +26,11 @@ beforeAll(async () => {
 afterAll(() => scratch?.remove());
 
 describe("install from a git checkout", () => {
+  it("prepare stays out of `npm ci` (CI builds explicitly)", async () => {
+    const result = await ok(process.execPath, ["scripts/package/prepare.mjs"], { cwd: ROOT, env: { npm_command: "ci" } });
+    expect(result.stderr).toContain("prepare: skipped under `npm ci`");
+  });
+
   it("builds dist/ through prepare: ESM and CommonJS imports work and the CLI runs", async () => {
     expect(JSON.parse((await ok(process.execPath, ["esm.mjs"], { cwd: consumer })).stdout)).toEqual({ esm: -32602, spawn: "function" });
     expect(JSON.parse((await ok(process.execPath, ["cjs.cjs"], { cwd: consumer })).stdout)).toEqual({ cjs: -32601, file: true });
