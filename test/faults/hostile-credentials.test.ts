@@ -15,7 +15,7 @@ import { exchangeAuthorizationCode, requestTokenRefresh } from "../../src/http/o
 import { isHeaderSafeCredential, maskCredential } from "../../src/protocol/safe-text.js";
 import { agentIdentityJwt } from "../auth/jwt.js";
 import { initializeMessage, RawAppServer } from "../support/app-server-process.js";
-import { propertyParameters, QUICK_FAULTS, waitForDist } from "./support.js";
+import { propertyParameters, QUICK_FAULTS, scaledTimeout, waitForDist } from "./support.js";
 
 /**
  * Credentials built from arbitrary code points (control characters, CR/LF, NUL, ESC, BEL, DEL, C1,
@@ -185,7 +185,7 @@ const SOURCE_NAMES: Record<EntryPoint, RegExp> = {
 };
 
 describe("hostile credentials: no secret in any output, a clear outcome every time", () => {
-  it("through the CLI, the store, the keyring path and CODEX_API_KEY, with AuthAPI in every fault mode", { timeout: 120_000 }, async () => {
+  it("through the CLI, the store, the keyring path and CODEX_API_KEY, with AuthAPI in every fault mode", { timeout: scaledTimeout(120_000) }, async () => {
     const outcomes = { refused: 0, admitted: 0 };
     await fc.assert(
       fc.asyncProperty(credential, fc.constantFrom(...ENTRY_POINTS), fault, async (secret, entry, chosen) => {
@@ -259,7 +259,7 @@ describe("hostile credentials: no secret in any output, a clear outcome every ti
     expect(outcomes.admitted).toBeGreaterThan(0);
   });
 
-  it("through the OAuth issuer's token answers (code exchange and refresh), in every fault mode", { timeout: 60_000 }, async () => {
+  it("through the OAuth issuer's token answers (code exchange and refresh), in every fault mode", { timeout: scaledTimeout(60_000) }, async () => {
     const issuer = dev.url;
     await fc.assert(
       fc.asyncProperty(credential, fc.constantFrom("access_token", "refresh_token", "id_token"), fault, fc.boolean(), async (secret, field, chosen, exchange) => {
@@ -290,7 +290,7 @@ describe("hostile credentials: no secret in any output, a clear outcome every ti
     dev.clearFaults();
   });
 
-  it("through a spawned app-server: apiKey and chatgptAuthTokens logins, and the parent app's refresh answers", { timeout: 120_000 }, async () => {
+  it("through a spawned app-server: apiKey and chatgptAuthTokens logins, and the parent app's refresh answers", { timeout: scaledTimeout(120_000) }, async () => {
     const server = new RawAppServer({ env: { ...dev.env(), CODEX_AUTH_APP_SERVER_REQUEST_TIMEOUT_MS: "5000" }, config: [dev.configOverrides()[1]!] });
     const all: string[] = [];
     try {
