@@ -154,6 +154,23 @@ describe("2. a library's error text never reaches a message: ours is used, witho
     }
   });
 
+  it("a whoami answer that repeats the PAT in a field we display is refused, not printed", async () => {
+    const pat = cli.secret("at-echoed-into-the-email-000000000");
+    const proxy = await localServer((request, response) => {
+      const bearer = (request.headers.authorization ?? "").replace(/^Bearer /, "");
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ email: bearer, chatgpt_user_id: "u-1", chatgpt_account_id: "a-1", chatgpt_plan_type: "plus" }));
+    });
+    try {
+      expect(await cli.run(["login", "--with-access-token"], { stdin: pat, env: { CODEX_AUTHAPI_BASE_URL: `${proxy.url}/api/accounts` } })).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: "Reading access token from stdin...\nError logging in with access token: failed to decode personal access token metadata: the response repeats the credential\n",
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("describeLibraryError keeps only kinds, codes and positions", () => {
     const secret = "sk-library-quoted-000000000";
     const errors: unknown[] = [];
