@@ -39,6 +39,12 @@ export class PersonalAccessTokenHydrator {
   async hydrate(token: Secret): Promise<PersonalAccessTokenMetadata> {
     try {
       const whoami = await fetchPersonalAccessTokenMetadata(token, { baseUrl: this.baseUrl, timeoutMs: this.timeoutMs });
+      // A proxy or server echoing the bearer into a field we display (`login status --json` prints
+      // the email and plan) would print the PAT: such an answer is refused like a malformed one.
+      const fields = [whoami.email, whoami.chatgpt_user_id, whoami.chatgpt_account_id, whoami.chatgpt_plan_type];
+      if (fields.some((field) => typeof field === "string" && field.includes(token.reveal()))) {
+        throw new AuthError("PAT_DECODE", "failed to decode personal access token metadata: the response repeats the credential");
+      }
       return Object.freeze({
         email: whoami.email,
         chatgptUserId: whoami.chatgpt_user_id,
@@ -48,6 +54,7 @@ export class PersonalAccessTokenHydrator {
         isFedramp: whoami.chatgpt_account_is_fedramp === true,
       });
     } catch (error) {
+      if (error instanceof AuthError) throw error;
       throw toAuthError(error);
     }
   }

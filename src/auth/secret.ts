@@ -71,6 +71,7 @@ export class Secret {
  * refused value is named by its `source` only, never quoted.
  */
 export function admitCredential(value: string, source: string): Secret {
+  if (value.length === 0) throw new AuthError("CREDENTIAL_REFUSED", `${source} is empty`);
   if (!isHeaderSafeCredential(value)) throw new AuthError("CREDENTIAL_REFUSED", unsafeCredentialMessage(source));
   return new Secret(value);
 }

@@ -6,6 +6,9 @@
  * - `CODEX_AUTH_LOGIN_PORT`: the callback server's port (0: any free port). Set: no 1457 fallback
  *   unless it is 1455. Unset: 1455, then 1457.
  * - `CODEX_AUTH_DEVICE_CODE_TIMEOUT_MS`: how long a device-code login polls (default 15 minutes).
+ * - `CODEX_AUTH_DEVICE_CODE_MIN_INTERVAL_MS`: the floor between two device-code polls (default
+ *   1000, whatever the issuer's `interval`); read by src/auth/chatgpt/device-code.ts from the
+ *   manager's environment, so it reaches the CLI and the app-server alike.
  * - `CODEX_APP_SERVER_LOGIN_ISSUER` (app-server only, as Codex): the issuer for its logins, over
  *   `CODEX_AUTH_ISSUER`.
  */

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { terminalSafeInline } from "../protocol/safe-text.js";
 
 /**
  * The login commands' log (Codex keeps `codex-login.log` in its log folder): diagnostics that must
@@ -18,7 +19,7 @@ export function createLoginLog(codexHome: string): (message: string) => void {
   return (message) => {
     try {
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      appendFileSync(file, `${new Date().toISOString()} ${message.replace(/\s+/g, " ").trim()}\n`, { mode: 0o600 });
+      appendFileSync(file, `${new Date().toISOString()} ${terminalSafeInline(message).replace(/\s+/g, " ").trim()}\n`, { mode: 0o600 });
     } catch {
       // Logging is best effort.
     }

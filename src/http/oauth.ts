@@ -172,7 +172,11 @@ function scrub(detail: string | null, secrets: readonly RevealableSecret[]): str
   let text = detail;
   for (const secret of secrets) {
     const value = secret.reveal();
-    if (value.length >= 4) text = text.split(value).join("[REDACTED]");
+    if (value.length < 4) continue;
+    // As sent (JSON or form encoded) and as is: an echo of the request body carries the encoded form.
+    for (const form of new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)])) {
+      text = text.split(form).join("[REDACTED]");
+    }
   }
   text = text.replace(/\s+/g, " ").trim();
   return text.length > MAX_DETAIL_LENGTH ? `${text.slice(0, MAX_DETAIL_LENGTH)}...` : text;

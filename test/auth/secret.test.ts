@@ -1,7 +1,8 @@
 import { inspect, format } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { maskCredential, REDACTED, Secret } from "../../src/auth/secret.js";
+import { isAuthError } from "../../src/auth/errors.js";
+import { admitCredential, maskCredential, REDACTED, Secret } from "../../src/auth/secret.js";
 import { assertNoSecrets } from "../support/secrets.js";
 
 const KEY = "sk-proj-1234567890ABCDE";
@@ -58,5 +59,22 @@ describe("Secret", () => {
         else expect(masked).toBe(`${chars.slice(0, 8).join("")}***${chars.slice(-5).join("")}`);
       }),
     );
+  });
+});
+
+describe("admitCredential: the one admission check for credentials from outside", () => {
+  it("admits visible ASCII and refuses anything an HTTP header cannot carry, naming the source only", () => {
+    expect(admitCredential("sk-proj-abc_DEF.123~+/=", "CODEX_API_KEY").reveal()).toBe("sk-proj-abc_DEF.123~+/=");
+    for (const value of ["sk-a\rb", "sk-a\nb", "sk-a\0b", "sk-\u001b[2Jx", "sk-a b", "sk-a\tb", "sk-é", "sk-€", "sk-😀", "sk-\ud800", "sk-\u007f"]) {
+      let message = "";
+      try {
+        admitCredential(value, "CODEX_API_KEY");
+      } catch (error) {
+        expect(isAuthError(error, "CREDENTIAL_REFUSED")).toBe(true);
+        message = (error as Error).message;
+      }
+      expect(message).toBe("CODEX_API_KEY contains characters that cannot be sent in an HTTP header (only visible ASCII characters are allowed)");
+    }
+    expect(() => admitCredential("", "apiKey")).toThrow(/^apiKey is empty$/);
   });
 });

@@ -154,6 +154,23 @@ describe("2. a library's error text never reaches a message: ours is used, witho
     }
   });
 
+  it("a whoami answer that repeats the PAT in a field we display is refused, not printed", async () => {
+    const pat = cli.secret("at-echoed-into-the-email-000000000");
+    const proxy = await localServer((request, response) => {
+      const bearer = (request.headers.authorization ?? "").replace(/^Bearer /, "");
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ email: bearer, chatgpt_user_id: "u-1", chatgpt_account_id: "a-1", chatgpt_plan_type: "plus" }));
+    });
+    try {
+      expect(await cli.run(["login", "--with-access-token"], { stdin: pat, env: { CODEX_AUTHAPI_BASE_URL: `${proxy.url}/api/accounts` } })).toEqual({
+        code: 1,
+        stdout: "",
+        stderr: "Reading access token from stdin...\nError logging in with access token: failed to decode personal access token metadata: the response repeats the credential\n",
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("describeLibraryError keeps only kinds, codes and positions", () => {
     const secret = "sk-library-quoted-000000000";
     const errors: unknown[] = [];
@@ -247,7 +264,7 @@ describe("6. one argv masker: no command echoes a pasted credential", () => {
     expect(masked).toBe("sk-proj-***12345");
     expect(await cli.run(["app-server", key])).toEqual({ code: 2, stdout: "", stderr: `error: unexpected argument '${masked}' found\n\nUsage: codex-auth app-server [--listen stdio://]\n` });
     expect((await cli.run(["app-server", `--listen=${key}`])).stderr).toBe(`error: unsupported --listen value '${masked}': only stdio:// is supported\n\nUsage: codex-auth app-server [--listen stdio://]\n`);
-    expect((await cli.run(["dev-server", key])).stderr).toMatch(new RegExp(`^error: unexpected argument '${masked.replace(/\*/g, "\\*")}' found\n`));
+    expect((await cli.run(["dev-server", key])).stderr).toMatch(new RegExp(`^error: unexpected argument ${masked.replace(/\*/g, "\\*")}\n`));
     expect(await cli.run(["-c", key, "login", "status"])).toEqual({ code: 1, stdout: "", stderr: `Error parsing -c overrides: Invalid override (missing '='): ${masked}\n` });
     const value = await cli.run(["-c", `forced_login_method=${key}`, "login", "status"]);
     expect(value.code).toBe(1);

@@ -67,7 +67,7 @@ function parseArgs(args: readonly string[]): ParsedArgs | "help" {
         parsed.accessTokenTtlSeconds = integer();
         break;
       default:
-        throw new UsageError(`unexpected argument '${displayArgument(arg)}' found`);
+        throw new UsageError(`unexpected argument ${displayArgument(arg)}`);
     }
   }
   return parsed;
