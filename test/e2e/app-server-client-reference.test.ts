@@ -1,17 +1,16 @@
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppServerClient, AppServerError } from "../../src/client/index.js";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { appServerArgv, tempCodexHome } from "../support/app-server-process.js";
+import { CODEX_VERSION, referenceCodexBinary } from "../support/codex-reference.js";
 
 /**
  * Differential run: the same typed-client script against the reference `codex app-server`
- * (Codex 0.169.0; set CODEX_REFERENCE_BIN to its binary) and against `codex-auth app-server`.
- * Results, errors and notifications must match after normalising host-dependent fields. Skipped
- * when the reference binary is not available.
+ * (the pinned Codex, from the cache `npm run upstream:install` fills; CODEX_REFERENCE_BIN overrides)
+ * and against `codex-auth app-server`. Results, errors and notifications must match after
+ * normalising host-dependent fields. Never skipped: the binary is installed on first use.
  */
-const REFERENCE = process.env.CODEX_REFERENCE_BIN;
-const available = REFERENCE !== undefined && existsSync(REFERENCE);
+const REFERENCE = referenceCodexBinary();
 
 type Step = { step: string; outcome: unknown };
 
@@ -52,7 +51,7 @@ async function script(client: AppServerClient, dev: DevServer): Promise<Step[]> 
   return steps;
 }
 
-describe.skipIf(!available)("typed client against the reference Codex app-server (differential)", () => {
+describe(`typed client against the reference Codex ${CODEX_VERSION} app-server (differential)`, () => {
   let dev: DevServer;
   beforeAll(async () => {
     dev = await startDevServer();
@@ -76,7 +75,7 @@ describe.skipIf(!available)("typed client against the reference Codex app-server
 
   it("gets the same answers from both servers", async () => {
     const ours = appServerArgv();
-    const [reference, codexAuth] = await Promise.all([runAgainst(REFERENCE!, ["app-server"]), runAgainst(ours.command, ours.args)]);
+    const [reference, codexAuth] = await Promise.all([runAgainst(REFERENCE, ["app-server"]), runAgainst(ours.command, ours.args)]);
     if (process.env.SHOW_DIFF_STEPS) console.log(JSON.stringify(reference, null, 1));
     expect(reference.length).toBeGreaterThan(10);
     expect(codexAuth).toEqual(reference);
