@@ -1,5 +1,5 @@
-import { Ajv, type Options as AjvOptions } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { createRequire } from "node:module";
+import { Ajv, type AnySchemaObject, type Options as AjvOptions } from "ajv";
 import formatsPlugin from "ajv-formats";
 import standalone from "ajv/dist/standalone/index.js";
 import { CodegenError } from "./errors.js";
@@ -7,6 +7,10 @@ import { validatorName } from "./validator-names.js";
 import { displayPath } from "./read.js";
 
 const addFormats = formatsPlugin.default;
+// The 2020-12 build (OpenAPI components) is loaded only when asked for: a draft-07 bundle
+// (Codex's) does not pay for its vocabularies.
+const require = createRequire(import.meta.url);
+const loadAjv2020 = (): typeof import("ajv/dist/2020.js").Ajv2020 => (require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js")).Ajv2020;
 const standaloneCode = standalone.default;
 
 /**
@@ -50,7 +54,7 @@ export function generateValidatorModule(input: ValidatorModuleInput): string {
     // document against the draft-07 meta-schema as well costs a pass over ~20,000 nodes.
     ...(input.thirdParty ? { strictTypes: false, strictTuples: false, validateSchema: false } : {}),
   };
-  const ajv = input.dialect === "2020-12" ? new Ajv2020(options) : new Ajv(options);
+  const ajv = input.dialect === "2020-12" ? new (loadAjv2020())(options) : new Ajv(options);
   if (input.thirdParty) addFormats(ajv, ["date-time", "uri", "email"]);
   else {
     // Our schemas use formats Ajv can inline as regular expressions. ajv-formats' function
@@ -59,11 +63,13 @@ export function generateValidatorModule(input: ValidatorModuleInput): string {
     for (const [name, pattern] of Object.entries(INLINE_FORMATS)) ajv.addFormat(name, pattern);
   }
   for (const format of input.annotationFormats ?? []) ajv.addFormat(format, true);
-  ajv.addSchema(input.document, input.id);
+  const split = input.thirdParty ? splitDefinitions(input) : undefined;
+  if (split) for (const [id, schema] of split.schemas) ajv.addSchema(schema as AnySchemaObject, id);
+  else ajv.addSchema(input.document, input.id);
 
   const refs: Record<string, string> = {};
   for (const { name, pointer } of input.exports) {
-    const ref = `${input.id}#${pointer}`;
+    const ref = split?.idOf.get(pointer) ?? `${input.id}#${pointer}`;
     try {
       ajv.getSchema(ref);
     } catch (error) {
@@ -73,6 +79,44 @@ export function generateValidatorModule(input: ValidatorModuleInput): string {
     refs[validatorName(name)] = ref;
   }
   return toPortableEsm(standaloneCode(ajv, refs));
+}
+
+const SPLIT_BASE = "https://codex-auth.invalid/definitions/";
+
+/**
+ * A bundle whose refs all name whole definitions (`#/definitions/Name`, as Codex's do) is given to
+ * Ajv as one schema per definition, the refs rewritten to their ids. Compiled as fragments of one
+ * document, a definition reached both as an export and through another's `$ref` is compiled twice
+ * (Ajv caches the two separately): ~1,200 functions instead of ~780 for Codex's main bundle, and
+ * about twice the time. Undefined when some ref points elsewhere (then the document is compiled
+ * as it is).
+ */
+function splitDefinitions(input: ValidatorModuleInput): { schemas: Map<string, unknown>; idOf: Map<string, string> } | undefined {
+  const definitions = input.document.definitions;
+  if (typeof definitions !== "object" || definitions === null || Array.isArray(definitions)) return undefined;
+  const names = new Set(Object.keys(definitions));
+  const idOf = new Map<string, string>();
+  for (const name of names) idOf.set(`/definitions/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`, `${SPLIT_BASE}${encodeURIComponent(name)}.json`);
+  if (!input.exports.every(({ pointer }) => idOf.has(pointer))) return undefined;
+  let foreign = false;
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (typeof node !== "object" || node === null) return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$ref" && typeof value === "string") {
+        const id = idOf.get(value.startsWith("#") ? decodeURIComponent(value.slice(1)) : "");
+        if (id === undefined) foreign = true;
+        out[key] = id ?? value;
+      } else if (key === "$id" || key === "$schema") {
+        if (key === "$id") foreign = true;
+      } else out[key] = key === "enum" || key === "const" || key === "default" || key === "examples" ? value : rewrite(value);
+    }
+    return out;
+  };
+  const schemas = new Map<string, unknown>();
+  for (const name of names) schemas.set(`${SPLIT_BASE}${encodeURIComponent(name)}.json`, rewrite((definitions as Record<string, unknown>)[name]));
+  return foreign ? undefined : { schemas, idOf };
 }
 
 /** RFC 3339 date-time (what Codex writes for `last_refresh`: any fraction, `Z` or an offset). */

@@ -6,17 +6,22 @@ import { flattenNamespaces, generateBundleFiles } from "../../scripts/codegen/bu
 import { UPSTREAM_BUNDLES } from "../../scripts/upstream/reference.js";
 import { CODEX_VERSION } from "../support/codex-reference.js";
 import { codexFixture } from "../support/fixtures.js";
-import { readTranscript, transcriptNames } from "../support/transcripts.js";
+import { readTranscript, transcriptNames, transcriptVersions } from "../support/transcripts.js";
 import { run } from "../support/run.js";
 
 /**
- * Scale: every bundle `npm run upstream:pull` stored (Codex's main bundle, ~780 definitions with a
- * nested v2 namespace, and the v2 one) through `codegen --input`, in process. The output must
- * compile under tsc --strict and run under Node ESM. (Time is reported by `npm run bench`.)
+ * Scale: Codex's own bundles as `npm run upstream:pull` stored them, through `codegen --input`, in
+ * process: the main bundle (~780 definitions, a nested v2 namespace) of every version the project
+ * has adopted (those with recordings: the pinned one and its predecessors), and the pinned v2
+ * bundle. The output must compile under tsc --strict and run under Node ESM. (Time is reported by
+ * `npm run bench`.)
  */
 const repo = path.resolve(".");
-const versions = readdirSync(codexFixture("upstream-codex")).sort();
-const inputs = versions.flatMap((version) => UPSTREAM_BUNDLES.map((bundle) => ({ version, bundle, file: codexFixture("upstream-codex", version, bundle) })));
+const versions = transcriptVersions().filter((version) => readdirSync(codexFixture("upstream-codex")).includes(version));
+const inputs = [
+  ...versions.map((version) => ({ version, bundle: UPSTREAM_BUNDLES[0], file: codexFixture("upstream-codex", version, UPSTREAM_BUNDLES[0]) })),
+  { version: CODEX_VERSION, bundle: UPSTREAM_BUNDLES[1], file: codexFixture("upstream-codex", CODEX_VERSION, UPSTREAM_BUNDLES[1]) },
+];
 let dir: string;
 const outOf = (version: string, bundle: string) => path.join(dir, version, bundle.replace(/\.json$/, ""));
 
