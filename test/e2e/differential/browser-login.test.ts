@@ -17,6 +17,8 @@ describe(`beside Codex ${CODEX_VERSION}: ChatGPT browser login in every store`, 
   afterAll(async () => {
     await bench?.close();
     expect(bench.dev.contractViolations).toEqual([]);
+    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
+    expect(bench.unknownRequests()).toEqual([]);
   });
 
   describe.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {

@@ -68,6 +68,8 @@ describe(`beside Codex ${CODEX_VERSION}: config gates print the same texts`, { t
   afterAll(async () => {
     await bench?.close();
     expect(bench.dev.contractViolations).toEqual([]);
+    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
+    expect(bench.unknownRequests()).toEqual([]);
   });
 
   describe.concurrent.each(LOGIN_GATES.map((gate) => [gate.name, gate] as const))("%s", (_name, gate) => {

@@ -21,6 +21,8 @@ describe(`beside Codex ${CODEX_VERSION}: API key, PAT and device-code logins in 
   afterAll(async () => {
     await bench?.close();
     expect(bench.dev.contractViolations).toEqual([]);
+    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
+    expect(bench.unknownRequests()).toEqual([]);
   });
 
   describe.concurrent.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {

@@ -12,9 +12,6 @@ import { Bench, CELL_MS, login, readAuthFile, startAppServer, status, STORES, TO
  */
 const FILE = STORES[0]!;
 
-/** Routes Codex's app-server calls that are not part of the login system (README of src/dev-server). */
-const OUTSIDE_LOGIN = new Set(["/backend-api/ps/plugins/installed", "/backend-api/wham/rate-limit-reset-credits"]);
-
 describe(`refresh beside Codex ${CODEX_VERSION}`, { timeout: CELL_MS }, () => {
   let bench: Bench;
   beforeAll(async () => {
@@ -67,7 +64,6 @@ describe(`refresh beside Codex ${CODEX_VERSION}`, { timeout: CELL_MS }, () => {
   });
 
   it("no request of either tool in login, refresh or status is unknown to the dev-server", () => {
-    const missing = bench.dev.requests.filter((request) => request.status === 404 && !OUTSIDE_LOGIN.has(request.path));
-    expect(missing.map((request) => `${request.method} ${request.path}`)).toEqual([]);
+    expect(bench.unknownRequests()).toEqual([]);
   });
 });

@@ -77,6 +77,9 @@ export const STORES: readonly StoreCase[] = [
   { name: "auto, no Secret Service", config: "auto", secretService: false },
 ];
 
+/** Routes Codex's app-server calls that are not part of the login system; the dev-server answers 404. */
+const OUTSIDE_LOGIN = new Set(["/backend-api/ps/plugins/installed", "/backend-api/wham/rate-limit-reset-credits"]);
+
 /** Codex's text (and ours) when there is no Secret Service. */
 export const NO_SECRET_SERVICE = "Platform secure storage failure: no secret service provider or dbus session found";
 
@@ -111,6 +114,17 @@ export class Bench {
     for (const home of this.homes.splice(0)) home.remove();
     await this.secretService?.close();
     await this.dev.close();
+  }
+
+  /**
+   * Requests of either tool the dev-server does not know (404), leaving out the two routes Codex's
+   * app-server calls outside the login system (src/dev-server/README.md). Empty means both tools
+   * ran their logins, refreshes and status checks fully offline against it.
+   */
+  unknownRequests(): string[] {
+    return this.dev.requests
+      .filter((request) => request.status === 404 && !OUTSIDE_LOGIN.has(request.path))
+      .map((request) => `${request.method} ${request.path}`);
   }
 
   /** A fresh CODEX_HOME (so a fresh keyring entry too: its account is the hash of the path). */
