@@ -7,7 +7,7 @@ import { Bench, CELL_MS, other, STORES, TOOLS } from "./support.js";
  * The ChatGPT browser login in the same matrix as credentials.test.ts: codex-auth's CLI and Codex's
  * app-server (its CLI's browser login only knows auth.openai.com) follow the authorize URL with a
  * stand-in browser (fetch) through the dev issuer, which approves at once. Codex's login server
- * always listens on 127.0.0.1:1455, so these cells run one at a time.
+ * always listens on 127.0.0.1:1455, so its logins take turns (support.ts); the cells run at once.
  */
 describe(`beside Codex ${CODEX_VERSION}: ChatGPT browser login in every store`, { timeout: CELL_MS }, () => {
   let bench: Bench;
@@ -21,7 +21,7 @@ describe(`beside Codex ${CODEX_VERSION}: ChatGPT browser login in every store`, 
     expect(bench.unknownRequests()).toEqual([]);
   });
 
-  describe.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {
+  describe.concurrent.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {
     if (store.config === "keyring" && !store.secretService) {
       it("both tools refuse the login with the same message, and fail status alike", () => runNoSecretServiceKeyringCell(bench, "browser", store), CELL_MS);
       return;

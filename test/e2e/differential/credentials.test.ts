@@ -9,7 +9,7 @@ import { Bench, CELL_MS, other, STORES, TOOLS, type Credential } from "./support
  * credential (`login status`, the same line both tools print) and logs out, and the writer then
  * sees nobody logged in. Where there is no Secret Service, `keyring` fails in both tools with the
  * same message and `auto` falls back to auth.json in both. The browser login has its own file
- * (Codex's browser login listens on a fixed port, so those cells run one at a time).
+ * (Codex's browser login listens on a fixed port, so its logins take turns there).
  */
 const CREDENTIALS: readonly Credential[] = ["apiKey", "personalAccessToken", "deviceCode"];
 

@@ -222,7 +222,16 @@ async function codexAuthBrowserLogin(bench: Bench, config: string[], env: Record
  * through Codex's app-server, which honours `CODEX_APP_SERVER_LOGIN_ISSUER` (and listens on 1455).
  * The result is shaped like a CLI run: exit 0 on `account/login/completed {success: true}`.
  */
-async function codexBrowserLogin(bench: Bench, config: string[], env: Record<string, string | undefined>): Promise<Result> {
+let codexLoginPort: Promise<unknown> = Promise.resolve();
+
+/** Codex's login server always takes port 1455: its browser logins in this process run one at a time. */
+function codexBrowserLogin(bench: Bench, config: string[], env: Record<string, string | undefined>): Promise<Result> {
+  const turn = codexLoginPort.then(() => codexBrowserLoginAlone(bench, config, env));
+  codexLoginPort = turn.catch(() => undefined);
+  return turn;
+}
+
+async function codexBrowserLoginAlone(bench: Bench, config: string[], env: Record<string, string | undefined>): Promise<Result> {
   const server = startAppServer("codex", config, { ...env, CODEX_APP_SERVER_LOGIN_ISSUER: bench.dev.issuerUrl });
   try {
     const started = await server.request("account/login/start", { type: "chatgpt" });
