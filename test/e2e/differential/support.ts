@@ -164,8 +164,6 @@ export function keyringFailure(text: string): string | null {
   return at < 0 ? null : line.slice(0, at + NO_SECRET_SERVICE.length);
 }
 
-export { startSecretService, withoutSecretService };
-
 export type Credential = "apiKey" | "personalAccessToken" | "deviceCode" | "browser";
 
 /** A made-up API key (never sent anywhere: API-key logins are not checked at login). */
