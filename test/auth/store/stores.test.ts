@@ -12,7 +12,7 @@ afterEach(() => home.remove());
 
 /**
  * An in-memory stand-in for the OS keyring entry (the real binding is exercised end to end in
- * test/e2e/cli-keyring.test.ts under `keyctl session`). `broken` makes every call fail like a
+ * test/e2e/cli-keyring.test.ts on a real Secret Service). `broken` makes every call fail like a
  * machine without a keyring.
  */
 function memoryKeyring(options: { broken?: boolean } = {}) {

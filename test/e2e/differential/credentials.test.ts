@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
 import { runCell, runNoSecretServiceKeyringCell } from "./cells.js";
-import { Bench, other, STORES, TOOLS, type Credential } from "./support.js";
+import { Bench, CELL_MS, other, STORES, TOOLS, type Credential } from "./support.js";
 
 /**
  * codex-auth beside the real Codex (the pinned binary), one CODEX_HOME and one keyring:
@@ -9,28 +9,30 @@ import { Bench, other, STORES, TOOLS, type Credential } from "./support.js";
  * credential (`login status`, the same line both tools print) and logs out, and the writer then
  * sees nobody logged in. Where there is no Secret Service, `keyring` fails in both tools with the
  * same message and `auto` falls back to auth.json in both. The browser login has its own file
- * (Codex's browser login listens on a fixed port, so those cells run one at a time).
+ * (Codex's browser login listens on a fixed port, so its logins take turns there).
  */
 const CREDENTIALS: readonly Credential[] = ["apiKey", "personalAccessToken", "deviceCode"];
 
-describe(`beside Codex ${CODEX_VERSION}: API key, PAT and device-code logins in every store`, () => {
+describe(`beside Codex ${CODEX_VERSION}: API key, PAT and device-code logins in every store`, { timeout: CELL_MS }, () => {
   let bench: Bench;
   beforeAll(async () => {
     bench = await Bench.start({ secretService: true });
-  });
+  }, CELL_MS);
   afterAll(async () => {
     await bench?.close();
     expect(bench.dev.contractViolations).toEqual([]);
+    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
+    expect(bench.unknownRequests()).toEqual([]);
   });
 
   describe.concurrent.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {
     for (const credential of CREDENTIALS) {
       if (store.config === "keyring" && !store.secretService) {
-        it(`${credential}: both tools refuse the login with the same message, and fail status alike`, () => runNoSecretServiceKeyringCell(bench, credential, store), 60_000);
+        it(`${credential}: both tools refuse the login with the same message, and fail status alike`, () => runNoSecretServiceKeyringCell(bench, credential, store), CELL_MS);
         continue;
       }
       for (const writer of TOOLS) {
-        it(`${credential}: written by ${writer}, read and logged out by ${other(writer)}`, () => runCell(bench, writer, credential, store), 60_000);
+        it(`${credential}: written by ${writer}, read and logged out by ${other(writer)}`, () => runCell(bench, writer, credential, store), CELL_MS);
       }
     }
   });

@@ -24,6 +24,12 @@ export interface Result {
   stderr: string;
 }
 
+/**
+ * How long one cell (a test) may take (`CODEX_AUTH_TEST_CELL_MS`, default 180 s): a cell runs up to
+ * eight processes, several cells at once, on a machine that may be busy.
+ */
+export const CELL_MS = Number(process.env.CODEX_AUTH_TEST_CELL_MS ?? 180_000);
+
 /** Each process gets this long (`CODEX_AUTH_TEST_PROCESS_MS`, default 30 s) before it is killed. */
 const PROCESS_MS = Number(process.env.CODEX_AUTH_TEST_PROCESS_MS ?? 30_000);
 
@@ -71,6 +77,9 @@ export const STORES: readonly StoreCase[] = [
   { name: "auto, no Secret Service", config: "auto", secretService: false },
 ];
 
+/** Routes Codex's app-server calls that are not part of the login system; the dev-server answers 404. */
+const OUTSIDE_LOGIN = new Set(["/backend-api/ps/plugins/installed", "/backend-api/wham/rate-limit-reset-credits"]);
+
 /** Codex's text (and ours) when there is no Secret Service. */
 export const NO_SECRET_SERVICE = "Platform secure storage failure: no secret service provider or dbus session found";
 
@@ -105,6 +114,17 @@ export class Bench {
     for (const home of this.homes.splice(0)) home.remove();
     await this.secretService?.close();
     await this.dev.close();
+  }
+
+  /**
+   * Requests of either tool the dev-server does not know (404), leaving out the two routes Codex's
+   * app-server calls outside the login system (src/dev-server/README.md). Empty means both tools
+   * ran their logins, refreshes and status checks fully offline against it.
+   */
+  unknownRequests(): string[] {
+    return this.dev.requests
+      .filter((request) => request.status === 404 && !OUTSIDE_LOGIN.has(request.path))
+      .map((request) => `${request.method} ${request.path}`);
   }
 
   /** A fresh CODEX_HOME (so a fresh keyring entry too: its account is the hash of the path). */
@@ -143,8 +163,6 @@ export function keyringFailure(text: string): string | null {
   const at = line.indexOf(NO_SECRET_SERVICE);
   return at < 0 ? null : line.slice(0, at + NO_SECRET_SERVICE.length);
 }
-
-export { startSecretService, withoutSecretService };
 
 export type Credential = "apiKey" | "personalAccessToken" | "deviceCode" | "browser";
 
@@ -202,30 +220,66 @@ async function codexAuthBrowserLogin(bench: Bench, config: string[], env: Record
  * through Codex's app-server, which honours `CODEX_APP_SERVER_LOGIN_ISSUER` (and listens on 1455).
  * The result is shaped like a CLI run: exit 0 on `account/login/completed {success: true}`.
  */
-async function codexBrowserLogin(bench: Bench, config: string[], env: Record<string, string | undefined>): Promise<Result> {
-  const { command, args } = argv("codex", [...config, "app-server"]);
-  const child = spawn(command, args, { env: cleanEnv({ ...env, CODEX_APP_SERVER_LOGIN_ISSUER: bench.dev.issuerUrl }), cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-  const exited = collectChild(child);
-  const messages = jsonLines(child.stdout!);
-  const send = (message: unknown) => child.stdin!.write(`${JSON.stringify(message)}\n`);
+let codexLoginPort: Promise<unknown> = Promise.resolve();
+
+/** Codex's login server always takes port 1455: its browser logins in this process run one at a time. */
+function codexBrowserLogin(bench: Bench, config: string[], env: Record<string, string | undefined>): Promise<Result> {
+  const turn = codexLoginPort.then(() => codexBrowserLoginAlone(bench, config, env));
+  codexLoginPort = turn.catch(() => undefined);
+  return turn;
+}
+
+async function codexBrowserLoginAlone(bench: Bench, config: string[], env: Record<string, string | undefined>): Promise<Result> {
+  const server = startAppServer("codex", config, { ...env, CODEX_APP_SERVER_LOGIN_ISSUER: bench.dev.issuerUrl });
   try {
-    send({ id: 1, method: "initialize", params: { clientInfo: { name: "codex-auth-differential", version: "1.0.0" } } });
-    await messages.next((message) => message.id === 1);
-    send({ method: "initialized" });
-    send({ id: 2, method: "account/login/start", params: { type: "chatgpt" } });
-    const started = await messages.next((message) => message.id === 2);
+    const started = await server.request("account/login/start", { type: "chatgpt" });
     const authUrl = (started.result as { authUrl?: string } | undefined)?.authUrl;
     if (!authUrl) return { code: 1, stdout: "", stderr: `account/login/start failed: ${JSON.stringify(started.error)}\n` };
     await followAuthorizeUrl(authUrl);
-    const completed = await messages.next((message) => message.method === "account/login/completed");
+    const completed = await server.notification("account/login/completed");
     const params = completed.params as { success: boolean; error: string | null };
     // The login's account/updated follows; after it the credential is on disk or in the keyring.
-    if (params.success) await messages.next((message) => message.method === "account/updated");
+    if (params.success) await server.notification("account/updated");
     return { code: params.success ? 0 : 1, stdout: "", stderr: params.success ? "" : `${params.error}\n` };
   } finally {
-    child.stdin!.end();
-    await exited;
+    await server.close();
   }
+}
+
+export interface AppServerSession {
+  /** Sends a request (after `initialize`) and waits for its response. */
+  request(method: string, params?: unknown): Promise<Message>;
+  notification(method: string): Promise<Message>;
+  /** Closes stdin and waits for the exit. */
+  close(): Promise<Result>;
+}
+
+/** `<tool> app-server`, initialized, driven one request at a time. */
+export function startAppServer(tool: Tool, config: readonly string[], env: Record<string, string | undefined>): AppServerSession {
+  const { command, args } = argv(tool, [...config, "app-server"]);
+  const child = spawn(command, args, { env: cleanEnv(env), cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  const exited = collectChild(child);
+  const messages = jsonLines(child.stdout!);
+  let nextId = 1;
+  const call = async (method: string, params: unknown): Promise<Message> => {
+    const id = nextId++;
+    child.stdin!.write(`${JSON.stringify({ id, method, params })}\n`);
+    return messages.next((message) => message.id === id);
+  };
+  const initialized = call("initialize", { clientInfo: { name: "codex-auth-differential", version: "1.0.0" } }).then(() => {
+    child.stdin!.write(`${JSON.stringify({ method: "initialized" })}\n`);
+  });
+  return {
+    async request(method, params = {}) {
+      await initialized;
+      return call(method, params);
+    },
+    notification: (method) => messages.next((message) => message.method === method),
+    async close() {
+      child.stdin!.end();
+      return exited;
+    },
+  };
 }
 
 /** The stand-in browser: follows every redirect (issuer → callback → success page). */
