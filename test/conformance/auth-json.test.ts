@@ -6,6 +6,7 @@ import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { runCodexAuth, tempDir, type TempDir } from "../support/cli-process.js";
 import { codexFixture } from "../support/fixtures.js";
 import { CapturedStreams } from "../support/secrets.js";
+import { isHeaderSafeCredential } from "../../src/protocol/safe-text.js";
 
 /**
  * auth.json interoperability with Codex 0.169.0: every file it wrote loads with the right mode, and
@@ -48,6 +49,12 @@ const fixtureFiles = [
   ...readdirSync(CAPTURED).filter((f) => f.endsWith(".json")).map((f) => path.join(CAPTURED, f)),
 ];
 
+/** Every credential string a Codex-written auth.json holds. */
+function storedCredentials(file: string): string[] {
+  const data = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown> & { tokens?: Record<string, unknown> };
+  return [data.OPENAI_API_KEY, data.personal_access_token, data.agent_identity, data.tokens?.access_token, data.tokens?.refresh_token].filter((value): value is string => typeof value === "string");
+}
+
 async function cli(args: string[], stdin?: string) {
   const result = await runCodexAuth(args, { env: { CODEX_HOME: home.dir, ...dev.env() }, ...(stdin === undefined ? {} : { stdin }) });
   captured.add(`${args.join(" ")} stdout`, result.stdout);
@@ -58,6 +65,17 @@ async function cli(args: string[], stdin?: string) {
 describe("files written by Codex (the version in each file name)", () => {
   it.each(fixtureFiles.map((file) => [path.relative(process.cwd(), file), file]))("%s loads with the right mode", async (name, file) => {
     writeFileSync(path.join(home.dir, "auth.json"), readFileSync(file));
+    const unsafe = storedCredentials(file).find((value) => !isHeaderSafeCredential(value));
+    if (unsafe !== undefined) {
+      // [differs] Codex stores such a credential as given; we refuse it where it enters (contract §9),
+      // naming the field, never the value.
+      secretsUsed.add(unsafe);
+      await expect(new FileAuthStore(home.dir).load()).rejects.toMatchObject({ code: "STORE_MALFORMED", message: expect.stringMatching(/contains characters that cannot be sent in an HTTP header/) });
+      const status = await cli(["login", "status"]);
+      expect(status.code).toBe(1);
+      expect(status.stderr).toMatch(/^Error checking login status: .*auth\.json.*contains characters/m);
+      return;
+    }
     const stored = await new FileAuthStore(home.dir).load();
     expect(stored).not.toBeNull();
     const mode = expectedModes[path.basename(name)];
@@ -95,6 +113,13 @@ describe("files codex-auth writes are byte-for-byte those Codex wrote (the versi
   it.each(cases.map((c) => [c.name, c]))("%s", async (_name, c) => {
     secretsUsed.add(c.stdin.trim());
     const result = await cli(c.args, c.stdin);
+    if (!isHeaderSafeCredential(c.stdin.trim())) {
+      // [differs] Codex writes it; we refuse it at stdin, naming the source, and write nothing.
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/read from stdin contains characters that cannot be sent in an HTTP header/);
+      expect(existsSync(path.join(home.dir, "auth.json"))).toBe(false);
+      return;
+    }
     expect(result.code, result.stderr).toBe(0);
     const written = path.join(home.dir, "auth.json");
     expect(readFileSync(written)).toEqual(readFileSync(c.expected));
