@@ -377,7 +377,7 @@ describe(`beside the real Codex (${process.env.CODEX_REFERENCE_BIN ? path.basena
     const login = await runCodexAuth(["login", "--with-api-key"], { stdin: ourKey, env: { CODEX_HOME: home.dir } });
     expect(login.code).toBe(0);
 
-    const holder = spawn(process.execPath, ["--input-type=module", "-e", OUR_LOCK_HOLDER, home.dir, path.join(path.dirname(CLI), "../auth/store/lock.js")], {
+    const holder = spawn(process.execPath, ["--input-type=module", "-e", OUR_LOCK_HOLDER, home.dir, path.resolve("dist/src/auth/store/lock.js")], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     const holderExit = new Promise<number | null>((resolve) => holder.on("close", (code) => resolve(code)));
