@@ -60,7 +60,7 @@ function envValue(env: Env, name: string): string | null {
  * The issuer is `CODEX_AUTH_ISSUER` (our override; Codex's CLI only has `--experimental_issuer`),
  * else `https://auth.openai.com`. An explicit `issuer` (a CLI flag) wins over both.
  */
-export function resolveOAuthEndpoints(env: Env = process.env, overrides: { issuer?: string | null } = {}): OAuthEndpoints {
+export function resolveOAuthEndpoints(env: Env = process.env, overrides: { issuer?: string | null; clientId?: string | null } = {}): OAuthEndpoints {
   const issuer = (overrides.issuer?.trim() || envValue(env, "CODEX_AUTH_ISSUER") || DEFAULT_ISSUER).replace(/\/+$/, "");
   const refreshOverride = envValue(env, "CODEX_REFRESH_TOKEN_URL_OVERRIDE");
   const revokeOverride = envValue(env, "CODEX_REVOKE_TOKEN_URL_OVERRIDE");
@@ -68,7 +68,7 @@ export function resolveOAuthEndpoints(env: Env = process.env, overrides: { issue
     issuer,
     refreshUrl: refreshOverride ?? `${issuer}${TOKEN_PATH}`,
     revokeUrl: revokeOverride ?? (refreshOverride !== null ? deriveRevokeUrl(refreshOverride) : null) ?? `${issuer}${REVOKE_PATH}`,
-    clientId: envValue(env, "CODEX_APP_SERVER_LOGIN_CLIENT_ID") ?? CODEX_CLIENT_ID,
+    clientId: overrides.clientId?.trim() || envValue(env, "CODEX_APP_SERVER_LOGIN_CLIENT_ID") || CODEX_CLIENT_ID,
   });
 }
 

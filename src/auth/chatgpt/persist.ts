@@ -1,4 +1,4 @@
-import type { AuthDotJson } from "../../../generated/storage/auth-json.js";
+import type { AuthDotJson, StoredChatgptTokens } from "../../../generated/storage/auth-json.js";
 import { validateAuthDotJson } from "../../../generated/storage/auth-json.validators.js";
 import { describeValidationError } from "../../protocol/validation-message.js";
 import type { Secret } from "../secret.js";
@@ -106,4 +106,14 @@ export function parseLastRefresh(value: string | null | undefined): Date | null 
   const normalized = value.replace(/(\.\d{3})\d+/, "$1");
   const ms = Date.parse(normalized);
   return Number.isNaN(ms) ? null : new Date(ms);
+}
+
+/**
+ * The issuer and client a ChatGPT login came from (`tokens.oauth_provenance`), for its refresh and
+ * revoke: Codex refreshes against the login's issuer, not today's default, so a login made with
+ * `--experimental_issuer` keeps working after the flag is gone. The URL overrides still win.
+ */
+export function provenanceOf(tokens: StoredChatgptTokens | undefined): { issuer: string | null; clientId: string | null } {
+  const provenance = tokens?.oauth_provenance;
+  return { issuer: provenance?.issuer ?? null, clientId: provenance?.client_id ?? null };
 }

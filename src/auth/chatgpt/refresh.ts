@@ -8,7 +8,7 @@ import type { AuthStore } from "../store/auth-store.js";
 import { resolveStoredMode } from "../store/format.js";
 import { withAuthLock } from "../store/lock.js";
 import { parseChatgptIdToken } from "./id-token.js";
-import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh } from "./persist.js";
+import { assertValidAuthDotJson, currentEpochNanos, formatLastRefresh, provenanceOf } from "./persist.js";
 import { needsRefresh } from "./refresh-window.js";
 import { deadlineMs } from "../../protocol/deadlines.js";
 
@@ -174,7 +174,7 @@ export async function refreshManagedTokens(store: AuthStore, snapshot: AuthDotJs
       const remembered = memo.get(currentTokens);
       if (remembered !== null) throw remembered;
 
-      const endpoints = options.endpoints ?? resolveOAuthEndpoints(options.env ?? process.env);
+      const endpoints = options.endpoints ?? resolveOAuthEndpoints(options.env ?? process.env, provenanceOf(currentTokens));
       let answer: TokenResponse;
       try {
         answer = await requestTokenRefresh(

@@ -3,6 +3,7 @@ import { HttpError } from "../../http/request.js";
 import { OAuthStatusError, resolveOAuthEndpoints, revokeToken, type OAuthEndpoints } from "../../http/oauth.js";
 import { Secret } from "../secret.js";
 import { resolveStoredMode } from "../store/format.js";
+import { provenanceOf } from "./persist.js";
 
 /**
  * Logout's best-effort revocation of managed ChatGPT tokens (Codex's `logout_with_revoke`): the
@@ -32,7 +33,7 @@ export async function revokeManagedTokens(
       : null;
   if (target === null) return { revoked: false, error: null };
   try {
-    const endpoints = options.endpoints ?? resolveOAuthEndpoints(options.env ?? process.env);
+    const endpoints = options.endpoints ?? resolveOAuthEndpoints(options.env ?? process.env, provenanceOf(auth.tokens));
     await revokeToken(
       {
         revokeUrl: endpoints.revokeUrl,

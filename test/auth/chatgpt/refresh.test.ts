@@ -19,6 +19,7 @@ import {
   type ManagedRefreshOptions,
 } from "../../../src/auth/chatgpt/refresh.js";
 import { UnauthorizedRecovery } from "../../../src/auth/recovery.js";
+import { revokeManagedTokens } from "../../../src/auth/chatgpt/revoke.js";
 import { Secret } from "../../../src/auth/secret.js";
 import { FileAuthStore } from "../../../src/auth/store/file-store.js";
 import type { DevServer, RefreshFailure } from "../../../src/dev-server/index.js";
@@ -165,6 +166,22 @@ describe("guarded refresh", () => {
     const issuer = await recordingServer((_request, response) => json(response, 200, { access_token: "at-new", refresh_token: "rt-new" }));
     const result = await refreshManagedTokens(store, auth, { ...options, endpoints: resolveOAuthEndpoints({ CODEX_AUTH_ISSUER: issuer.url }) });
     expect(result.auth.tokens).toEqual({ ...auth.tokens, access_token: "at-new", refresh_token: "rt-new" });
+  });
+
+  it("refreshes and revokes against the login's own issuer (tokens.oauth_provenance) when no URL override is set, as Codex does", async () => {
+    const { server } = await start();
+    const { home, auth, store } = setup(server, 60);
+    const provenance = { issuer: server.url, client_id: "app_provenance_client" };
+    const withProvenance: AuthDotJson = { ...auth, tokens: { ...auth.tokens!, oauth_provenance: provenance } };
+    writeAuth(home, withProvenance);
+    // No CODEX_AUTH_ISSUER, no *_URL_OVERRIDE: only the file says where this login came from.
+    const options: ManagedRefreshOptions = { lockHome: home, env: {}, memo: new RefreshFailureMemo() };
+    const result = await refreshManagedTokens(store, withProvenance, options);
+    expect(result.outcome).toBe("refreshed");
+    expect(server.count("POST", TOKEN)).toBe(1);
+    expect(readAuth(home).tokens).toMatchObject({ oauth_provenance: provenance });
+    expect(await revokeManagedTokens(readAuth(home), { env: {} })).toMatchObject({ revoked: true, error: null });
+    expect(server.count("POST", "/oauth/revoke")).toBe(1);
   });
 
   const permanent: Array<[RefreshFailure, number, string]> = [
