@@ -1,8 +1,8 @@
 import type { AuthConfig } from "../auth/config.js";
 import type { AuthManager } from "../auth/manager.js";
-import { fetchUsage, usageUrl, type BackendRequestAuth, type UsageResult } from "../http/backend.js";
+import { checkAccounts, fetchUsage, usageUrl, type BackendRequestAuth, type UsageResult } from "../http/backend.js";
 import { managedLoginFlows } from "./chatgpt-login-flows.js";
-import { Dispatcher } from "./dispatcher.js";
+import { Dispatcher, type RequestHandlers } from "./dispatcher.js";
 import { ExternalTokenRefresher } from "./external-refresh.js";
 import { createHandlers } from "./handlers/index.js";
 import { currentAuthOrNull, type AccountDeps } from "./handlers/deps.js";
@@ -12,6 +12,7 @@ import { PendingLogins, type LoginFlows } from "./logins.js";
 import { ServerRequestBroker } from "./server-requests.js";
 import { Session } from "./session.js";
 import { MessageReader, MessageWriter } from "./transport.js";
+import { discoverWorkspaceRouting } from "./workspace-routing.js";
 
 export interface AppServerOptions {
   input: NodeJS.ReadableStream;
@@ -101,13 +102,42 @@ export function createAppServer(options: AppServerOptions): AppServer {
     usageUrl: usageUrl(options.config.chatgptBaseUrl),
   };
 
+  // Workspace routing discovery starts once the `initialize` response is on its way (setImmediate
+  // runs after the dispatcher has sent it), never holds a request, and is cancelled when serving ends.
+  const routingDiscovery = new AbortController();
+  const startRoutingDiscovery = () => {
+    if (routingDiscovery.signal.aborted) return;
+    void discoverWorkspaceRouting({
+      auth: options.auth,
+      log,
+      notify: (update) => {
+        if (!routingDiscovery.signal.aborted) session.notify("account/updated", update);
+      },
+      checkAccounts: (auth) =>
+        checkAccounts(auth, {
+          chatgptBaseUrl: options.config.chatgptBaseUrl,
+          signal: routingDiscovery.signal,
+          ...(session.userAgent ? { userAgent: session.userAgentHeader } : {}),
+        }),
+    });
+  };
+  const accountHandlers = createHandlers(deps);
+  const handlers: RequestHandlers = {
+    ...accountHandlers,
+    initialize: async (params, context) => {
+      const result = await accountHandlers.initialize(params, context);
+      setImmediate(startRoutingDiscovery);
+      return result;
+    },
+  };
+
   let reader: MessageReader | null = null;
   let paused = false;
   let stopServing: (() => void) | null = null;
   let stopRequested = false;
   const dispatcher = new Dispatcher({
     session,
-    handlers: createHandlers(deps),
+    handlers,
     serverRequests,
     log,
     send,
@@ -134,6 +164,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
         const end = (): Promise<void> => {
           if (ending) return Promise.resolve();
           ending = true;
+          routingDiscovery.abort();
           // Nobody can answer a server request any more: fail those now rather than at the timeout.
           serverRequests.close();
           return dispatcher

@@ -1,11 +1,12 @@
 import { backendResponseValidators, createBackendClient } from "../../generated/http/backend.client.js";
-import type { UsagePayload } from "../../generated/http/backend.js";
+import type { AccountsCheckResponse, UsagePayload } from "../../generated/http/backend.js";
 import { HttpError, boundedFetch, sendValidated, type RevealableSecret } from "./request.js";
 import { deadlineMs } from "../protocol/deadlines.js";
 
-export type { UsagePayload };
+export type { AccountsCheckResponse, UsagePayload };
 
 export const USAGE_PATH = "/wham/usage";
+export const ACCOUNTS_CHECK_PATH = "/wham/accounts/check";
 export const BACKEND_TIMEOUT_MS = deadlineMs("CODEX_AUTH_HTTP_TIMEOUT_MS", 10_000);
 
 /** A 401 is an answer here, not an error: it starts 401 recovery. */
@@ -46,4 +47,27 @@ export async function fetchUsage(
     if (error instanceof HttpError && error.code === "STATUS" && error.status === 401) return { status: 401 };
     throw error;
   }
+}
+
+/**
+ * GET wham/accounts/check (workspace routing discovery) with the bearer; the 200 body is validated
+ * against the backend OpenAPI schema. Any other outcome is an `HttpError` (status, timeout, decode).
+ */
+export async function checkAccounts(
+  auth: BackendRequestAuth,
+  options: { chatgptBaseUrl: string; timeoutMs?: number; userAgent?: string; signal?: AbortSignal },
+): Promise<AccountsCheckResponse> {
+  const baseUrl = options.chatgptBaseUrl.replace(/\/+$/, "");
+  const client = createBackendClient({ baseUrl, fetch: boundedFetch });
+  const headers: Record<string, string> = { Authorization: `Bearer ${auth.bearer.reveal()}`, Accept: "application/json" };
+  if (auth.accountId !== null) headers["ChatGPT-Account-Id"] = auth.accountId;
+  if (options.userAgent) headers["User-Agent"] = options.userAgent;
+  return sendValidated<AccountsCheckResponse>({
+    operation: `GET ${ACCOUNTS_CHECK_PATH}`,
+    validators: backendResponseValidators,
+    url: `${baseUrl}${ACCOUNTS_CHECK_PATH}`,
+    timeoutMs: options.timeoutMs ?? BACKEND_TIMEOUT_MS,
+    ...(options.signal ? { signal: options.signal } : {}),
+    send: (signal) => client.GET(ACCOUNTS_CHECK_PATH, { headers, parseAs: "text", signal }),
+  });
 }
