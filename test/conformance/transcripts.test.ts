@@ -78,7 +78,9 @@ describe(`Codex ${CODEX_VERSION} transcripts replayed against codex-auth app-ser
   for (const file of transcripts) {
     it(file, async () => {
       const entries = load(file);
-      const server = new RawAppServer({ env: sessionEnv(environments.get(file) ?? "none", dev) });
+      // The recorder starts Codex with `-c chatgpt_base_url=<dev-server>`: start-up backend calls
+      // (workspace routing discovery) reach the same dev-server here.
+      const server = new RawAppServer({ env: sessionEnv(environments.get(file) ?? "none", dev), config: [`chatgpt_base_url=${dev.chatgptBaseUrl}`] });
       const validator = new OutboundValidator();
       const realHome = (await import("node:fs")).realpathSync(server.home.dir);
       try {
