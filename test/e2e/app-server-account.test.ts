@@ -7,7 +7,7 @@ import { AppServerError, type AppServerClient } from "../../src/client/index.js"
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import type { ServerNotificationMethod } from "../../src/protocol/index.js";
 import { codexFixture } from "../support/fixtures.js";
-import { accountUpdated, loginCompleted } from "../support/transcripts.js";
+import { accountUpdated, loginCompleted, recordedNotification } from "../support/transcripts.js";
 import { initializeMessage, RawAppServer, spawnAppServer, tempCodexHome, type ServerLaunch, type SpawnedAppServer } from "../support/app-server-process.js";
 import { OutboundValidator } from "../support/app-server-validation.js";
 
@@ -61,6 +61,17 @@ describe("app-server account methods", () => {
     server.client.onAnyNotification((method, params) => notifications.push({ method, params }));
     await server.client.initialize({ clientInfo: CLIENT_INFO, capabilities: { experimentalApi } });
     return server.client;
+  }
+
+  /**
+   * The start-up `account/updated {reason: "workspaceRoutingReady"}` (a PAT or ChatGPT tokens): it
+   * follows the backend's answer, not a request, so it is awaited and taken out of `notifications`.
+   */
+  async function startupRoutingReady(client: AppServerClient): Promise<unknown> {
+    const isReady = (params: unknown) => (params as { reason?: unknown }).reason === "workspaceRoutingReady";
+    if (!notifications.some((n) => n.method === "account/updated" && isReady(n.params))) await client.nextNotification("account/updated", isReady);
+    const index = notifications.findIndex((n) => n.method === "account/updated" && isReady(n.params));
+    return notifications.splice(index, 1)[0]!.params;
   }
 
   /** Notifications arrive after the response they follow; a round trip flushes them. */
@@ -242,6 +253,8 @@ describe("app-server account methods", () => {
 
   it("reports a PAT from CODEX_ACCESS_TOKEN as personalAccessToken in v1 and v2, never returning the token", async () => {
     const client = await start({ env: { CODEX_ACCESS_TOKEN: "at-demo-valid" } });
+    // The recorded session ran with this PAT: Codex's start-up routing notification, as sent.
+    expect(await startupRoutingReady(client)).toEqual(recordedNotification("v1-getauthstatus-pat-omits-token", "account/updated"));
     expect(await client.request("getAuthStatus", { includeToken: true, refreshToken: false })).toEqual({
       authMethod: "personalAccessToken",
       authToken: null,
@@ -284,6 +297,7 @@ describe("app-server account methods", () => {
     try {
       copyFileSync(codexFixture("auth-json", "personal-access-token.written-by-codex-0.169.0.json"), path.join(home.dir, "auth.json"));
       const client = await start({ env: { CODEX_HOME: home.dir } });
+      expect(await startupRoutingReady(client)).toEqual({ ...recordedNotification("v1-getauthstatus-pat-omits-token", "account/updated"), planType: "team" });
       expect(await client.request("getAuthStatus", { includeToken: true })).toEqual({ authMethod: "personalAccessToken", authToken: null, requiresOpenaiAuth: true });
       expect(await client.request("account/read", {})).toEqual({
         account: { type: "chatgpt", email: "stored@example.com", planType: "team" },
