@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { initializeMessage, RawAppServer } from "../support/app-server-process.js";
+import { recordedNotification } from "../support/transcripts.js";
 
 /**
  * No secret given to the server shows up on stdout, except where the contract returns it
@@ -98,6 +99,11 @@ describe("app-server secret hygiene", () => {
     const server = new RawAppServer({ env: { ...dev.env(), CODEX_ACCESS_TOKEN: pat }, config: [`chatgpt_base_url=${dev.chatgptBaseUrl}`] });
     try {
       expect(await server.call(initializeMessage(1))).toHaveProperty("result");
+      // Start-up workspace routing discovery sends the PAT to wham/accounts/check, then reports readiness.
+      expect(await server.next()).toEqual({
+        method: "account/updated",
+        params: { ...recordedNotification("v1-getauthstatus-pat-omits-token", "account/updated"), planType: "pro" },
+      });
       expect(await server.call({ id: 2, method: "getAuthStatus", params: { includeToken: true } })).toEqual({
         id: 2,
         result: { authMethod: "personalAccessToken", authToken: null, requiresOpenaiAuth: true },
@@ -114,5 +120,6 @@ describe("app-server secret hygiene", () => {
     expect(server.stdout.includes(pat)).toBe(false);
     expect(server.stderr.includes(pat)).toBe(false);
     expect(dev.sawBearer("/backend-api/wham/usage", pat)).toBe(true);
+    expect(dev.sawBearer("/backend-api/wham/accounts/check", pat)).toBe(true);
   });
 });
