@@ -26,8 +26,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Workspace routing discovery (called by Codex 0.169.0+, not by codex-auth).
-         * @description Codex calls it after a ChatGPT login and on `account/read {refreshToken: true}` to learn
+         * Workspace routing discovery (called by Codex 0.169.0+, and by codex-auth app-server at start-up).
+         * @description Codex calls it at app-server start (a PAT or stored ChatGPT tokens), after a ChatGPT login and on `account/read {refreshToken: true}` to learn
          *     where the signed-in workspace is served. The selected workspace (the `ChatGPT-Account-Id`
          *     header) must be listed once, with an HTTPS `workspace_backend_origin` and an
          *     `account_routing_override` Codex accepts (`us`, found by probing 0.169.0 and 0.171.0),

@@ -79,7 +79,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
     onSucceeded: async () => {
       try {
         const auth = await currentAuthOrNull({ auth: options.auth, log });
-        // `reason` is sent as Codex sends it: null unless routing discovery completed (which codex-auth does not do).
+        // `reason` is null after a login, as Codex sends it (its workspaceRoutingReady comes only at start-up).
         session.notify("account/updated", { authMode: auth?.mode ?? null, planType: auth?.planType ?? null, reason: null });
       } catch (error) {
         log.error(`could not report the account after a login: ${error instanceof Error ? error.message : String(error)}`);
