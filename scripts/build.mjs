@@ -7,7 +7,7 @@
 //    dist/bin/commands/, required only when asked for. A process runs one command, so the copies
 //    of the auth core in those files never meet.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
 
@@ -74,6 +74,21 @@ const separateCommands = {
   },
 };
 
+/**
+ * src/cli/version.ts finds package.json by walking up from its own file, at run time. A bundle is
+ * built from one package.json, so its version is written in: no file reads before the app-server's
+ * first answer.
+ */
+const packageVersion = {
+  name: "package-version",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]cli[\\/]version\.ts$/ }, () => {
+      const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+      return { loader: "ts", contents: `export async function packageVersion(): Promise<string> {\n  return ${JSON.stringify(version)};\n}\n` };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: "node",
@@ -82,10 +97,10 @@ const common = {
   // import() becomes a require(): an ES-module loader costs more than the module it loads.
   supported: { "dynamic-import": false },
   external: ["@napi-rs/keyring"],
-  // src/cli/version.ts finds package.json from its own URL.
+  // No module of ours reads import.meta once src/cli/version.ts is replaced; anything that does gets the bundle's own URL.
   define: { "import.meta.url": "__codex_auth_module_url" },
   banner: { js: '"use strict";\nconst __codex_auth_module_url = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [deferredBuiltins],
+  plugins: [deferredBuiltins, packageVersion],
   // Fewer bytes to read and scan at start-up; names are kept (messages and stacks stay readable).
   minifyWhitespace: true,
   minifySyntax: true,
@@ -97,7 +112,7 @@ await esbuild.build({
   ...common,
   entryPoints: ["src/cli/main.ts"],
   outfile: "dist/bin/codex-auth.cjs",
-  plugins: [deferredBuiltins, separateCommands],
+  plugins: [deferredBuiltins, packageVersion, separateCommands],
 });
 await esbuild.build({
   ...common,

@@ -1,9 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/index.js";
 import { CLI, waitForBuild } from "./build.js";
+import { tempDir, type TempDir } from "./helpers.js";
 import { PATIENT_DEADLINES } from "./deadlines.js";
 
 /**
@@ -17,14 +15,10 @@ export function appServerArgv(): { command: string; args: string[] } {
   return { command: process.execPath, args: [CLI, "app-server"] };
 }
 
-export interface TempCodexHome {
-  dir: string;
-  remove(): void;
-}
+export type TempCodexHome = TempDir;
 
 export function tempCodexHome(): TempCodexHome {
-  const dir = mkdtempSync(path.join(tmpdir(), "codex-auth-app-server-"));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return tempDir("codex-auth-app-server-");
 }
 
 export interface ServerLaunch {
