@@ -427,7 +427,7 @@ describe("stale and foreign lock files", () => {
     }
   });
 
-  it("never released (a live holder, or an owner on another host that cannot be probed): the login gives up after its 10 s wait, naming the lock and owner; nothing changes", async () => {
+  it("never released (a live holder, or an owner on another host that cannot be probed): the login gives up after its wait (CODEX_AUTH_LOCK_TIMEOUT_MS: 2 s here, 10 s by default), naming the lock and owner; nothing changes", async () => {
     const holder = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
     const homes = [tempDir("codex-auth-held-forever-"), tempDir("codex-auth-foreign-")];
     try {
@@ -440,7 +440,9 @@ describe("stale and foreign lock files", () => {
         writeLock(home.dir, owners[index]!);
         return snapshotHome(home.dir);
       });
-      const results = await Promise.all(homes.map((home) => login(home.dir, secret("sk-foreign-new-"))));
+      const results = await Promise.all(
+        homes.map((home) => runCodexAuth(["login", "--with-api-key"], { stdin: secret("sk-foreign-new-"), env: { CODEX_HOME: home.dir, CODEX_AUTH_LOCK_TIMEOUT_MS: "2000" } })),
+      );
       results.forEach((result, index) => {
         record("lock timeout", result);
         const owner = owners[index]!;
