@@ -1,11 +1,12 @@
 // npm run build, the one build:
 // 1. tsc compiles src/ and generated/ to dist/ (the library entry points, with their types), and
 //    the generated standalone validators (plain .js with hand-written .d.ts) are copied beside them;
-// 2. esbuild bundles the CLI (`bin`: dist/bin/codex-auth.cjs) so that `login status` starts as
-//    close to bare Node as it can: one CommonJS file (no ES-module loader, no module resolution),
-//    holding the dispatcher and `login status`; every other command is one self-contained file in
-//    dist/bin/commands/, required only when asked for. A process runs one command, so the copies
-//    of the auth core in those files never meet.
+// 2. esbuild bundles the CLI so that `login status` starts as close to bare Node as it can:
+//    CommonJS (no ES-module loader), the dispatcher in one small file (`bin`:
+//    dist/bin/codex-auth.cjs), and each command in one self-contained file in dist/bin/commands/,
+//    required when run (no module resolution beyond that one file). A process runs one command,
+//    so the copies of the auth core in those files never meet; the app-server does not parse
+//    `login status`, nor the reverse.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -29,7 +30,7 @@ copyValidators("generated");
 chmodSync("dist/src/cli/main.js", 0o755);
 
 /** Commands bundled on their own (src/cli/commands/<name>.ts → dist/bin/commands/<name>.cjs). */
-const SEPARATE_COMMANDS = ["login", "logout", "app-server", "dev-server"];
+const SEPARATE_COMMANDS = ["login-status", "login", "logout", "app-server", "dev-server"];
 
 /**
  * Node built-ins that are not already loaded when Node starts. A bundle `require`s its imports
@@ -62,7 +63,7 @@ const deferredBuiltins = {
   },
 };
 
-/** In the dispatcher, `import("./commands/<name>.js")` of a separate command becomes a require of its file. */
+/** In the dispatcher, `import("./commands/<name>.js")` becomes a require of that command's file. */
 const separateCommands = {
   name: "separate-commands",
   setup(build) {
