@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/index.js";
 import { CLI, waitForBuild } from "./build.js";
-import { tempDir, type TempDir } from "./helpers.js";
+import { TEST_WAIT_MS, tempDir, type TempDir } from "./helpers.js";
 import { PATIENT_DEADLINES } from "./deadlines.js";
 
 /**
@@ -65,6 +65,8 @@ export function spawnAppServer(launch: ServerLaunch = {}, clientOptions: SpawnAp
   const client = AppServerClient.spawn(command, args, {
     env: launchEnv(launch, launch.env?.CODEX_HOME ?? home.dir),
     stderr: (text) => (stderr += text),
+    // The client's 5 s before killing a server that has not exited is a real deadline: patient here.
+    exitGraceMs: TEST_WAIT_MS,
     ...clientOptions,
   });
   client.child!.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -136,12 +138,12 @@ export class RawAppServer {
   }
 
   /** The next unread output line, parsed. Fails if the server exits first. */
-  async next(timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  async next(timeoutMs = TEST_WAIT_MS): Promise<Record<string, unknown>> {
     const line = await this.nextLine(timeoutMs);
     return JSON.parse(line) as Record<string, unknown>;
   }
 
-  async nextLine(timeoutMs = 20_000): Promise<string> {
+  async nextLine(timeoutMs = TEST_WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (this.#consumed >= this.lines.length) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
@@ -170,7 +172,7 @@ export class RawAppServer {
   /** Closes stdin and waits for the exit. */
   async close(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.child.stdin.end();
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), TEST_WAIT_MS);
     try {
       return await this.exited;
     } finally {
