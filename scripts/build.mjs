@@ -1,13 +1,14 @@
 // npm run build, the one build:
 // 1. tsc compiles src/ and generated/ to dist/ (the library entry points, with their types), and
 //    the generated standalone validators (plain .js with hand-written .d.ts) are copied beside them;
-// 2. esbuild bundles the CLI (`bin`: dist/bin/codex-auth.cjs) so that `login status` starts as
-//    close to bare Node as it can: one CommonJS file (no ES-module loader, no module resolution),
-//    holding the dispatcher and `login status`; every other command is one self-contained file in
-//    dist/bin/commands/, required only when asked for. A process runs one command, so the copies
-//    of the auth core in those files never meet.
+// 2. esbuild bundles the CLI so that `login status` starts as close to bare Node as it can:
+//    CommonJS (no ES-module loader), the dispatcher in one small file (`bin`:
+//    dist/bin/codex-auth.cjs), and each command in one self-contained file in dist/bin/commands/,
+//    required when run (no module resolution beyond that one file). A process runs one command,
+//    so the copies of the auth core in those files never meet; the app-server does not parse
+//    `login status`, nor the reverse.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
 
@@ -29,7 +30,7 @@ copyValidators("generated");
 chmodSync("dist/src/cli/main.js", 0o755);
 
 /** Commands bundled on their own (src/cli/commands/<name>.ts → dist/bin/commands/<name>.cjs). */
-const SEPARATE_COMMANDS = ["login", "logout", "app-server", "dev-server"];
+const SEPARATE_COMMANDS = ["login-status", "login", "logout", "app-server", "dev-server"];
 
 /**
  * Node built-ins that are not already loaded when Node starts. A bundle `require`s its imports
@@ -62,7 +63,7 @@ const deferredBuiltins = {
   },
 };
 
-/** In the dispatcher, `import("./commands/<name>.js")` of a separate command becomes a require of its file. */
+/** In the dispatcher, `import("./commands/<name>.js")` becomes a require of that command's file. */
 const separateCommands = {
   name: "separate-commands",
   setup(build) {
@@ -70,6 +71,21 @@ const separateCommands = {
     build.onResolve({ filter }, (args) => {
       if (!args.importer.endsWith(path.join("src", "cli", "run.ts"))) return undefined;
       return { path: `./commands/${filter.exec(args.path)[1]}.cjs`, external: true };
+    });
+  },
+};
+
+/**
+ * src/cli/version.ts finds package.json by walking up from its own file, at run time. A bundle is
+ * built from one package.json, so its version is written in: no file reads before the app-server's
+ * first answer.
+ */
+const packageVersion = {
+  name: "package-version",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]cli[\\/]version\.ts$/ }, () => {
+      const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+      return { loader: "ts", contents: `export async function packageVersion(): Promise<string> {\n  return ${JSON.stringify(version)};\n}\n` };
     });
   },
 };
@@ -82,10 +98,10 @@ const common = {
   // import() becomes a require(): an ES-module loader costs more than the module it loads.
   supported: { "dynamic-import": false },
   external: ["@napi-rs/keyring"],
-  // src/cli/version.ts finds package.json from its own URL.
+  // No module of ours reads import.meta once src/cli/version.ts is replaced; anything that does gets the bundle's own URL.
   define: { "import.meta.url": "__codex_auth_module_url" },
   banner: { js: '"use strict";\nconst __codex_auth_module_url = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [deferredBuiltins],
+  plugins: [deferredBuiltins, packageVersion],
   // Fewer bytes to read and scan at start-up; names are kept (messages and stacks stay readable).
   minifyWhitespace: true,
   minifySyntax: true,
@@ -97,7 +113,7 @@ await esbuild.build({
   ...common,
   entryPoints: ["src/cli/main.ts"],
   outfile: "dist/bin/codex-auth.cjs",
-  plugins: [deferredBuiltins, separateCommands],
+  plugins: [deferredBuiltins, packageVersion, separateCommands],
 });
 await esbuild.build({
   ...common,

@@ -11,6 +11,7 @@ import { WHOAMI_PATH } from "../../src/http/authapi.js";
 import { tempDir, type TempDir } from "../support/cli-process.js";
 import { assertNoSecrets } from "../support/secrets.js";
 import { agentIdentityJwt } from "./jwt.js";
+import { rejection as rejectionOf } from "../support/helpers.js";
 
 let dev: DevServer;
 let home: TempDir;
@@ -37,15 +38,7 @@ function manager(options: { env?: Record<string, string>; config?: AuthConfig; e
 
 const config = (table: Record<string, unknown>) => authConfigFromTable(table);
 
-async function rejection(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AuthError);
-    return error as AuthError;
-  }
-  throw new Error("expected an AuthError");
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, AuthError);
 
 describe("AuthManager precedence", () => {
   it("CODEX_API_KEY (when enabled) > CODEX_ACCESS_TOKEN > store; env credentials are never written", async () => {

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { hasCommand } from "../support/cli-process.js";
+import { itIf, scriptCommand } from "../support/requirements.js";
 import { useCliHarness } from "../support/cli-harness.js";
 
 const cli = useCliHarness();
@@ -73,7 +74,7 @@ describe("broken environments give the contract's message and exit code", () => 
     });
   });
 
-  it.skipIf(!hasCommand("script"))("a terminal on stdin: guidance instead of waiting for a secret", async () => {
+  itIf(scriptCommand(hasCommand("script")), "a terminal on stdin: guidance instead of waiting for a secret", async () => {
     const apiKey = await cli.run(["login", "--with-api-key"], { stdin: "tty" });
     expect(apiKey.code).toBe(1);
     // Under `script` stdout and stderr share the terminal, with CRLF line ends.

@@ -10,6 +10,7 @@ import { readLoginKnobs } from "../../src/cli/login-knobs.js";
 import { freePort } from "../auth/chatgpt/support.js";
 import { useCliHarness } from "../support/cli-harness.js";
 import { hasCommand } from "../support/cli-process.js";
+import { itIf, scriptCommand } from "../support/requirements.js";
 import { startCodexAuth } from "../support/cli-session.js";
 
 /**
@@ -152,7 +153,7 @@ describe("browser opening and the device prompt", () => {
     expect(coloured.replace(/\u001b\[\d+m/g, "")).toBe(plain);
   });
 
-  it.runIf(hasCommand("script"))("colours the prompt on a terminal, not with NO_COLOR (a deliberate difference from Codex)", async () => {
+  itIf(scriptCommand(hasCommand("script")), "colours the prompt on a terminal, not with NO_COLOR (a deliberate difference from Codex)", async () => {
     // CI exports NO_COLOR (and FORCE_COLOR=0) for readable logs: the terminal case runs without them.
     const env = { CODEX_AUTH_DEVICE_CODE_TIMEOUT_MS: "1000", NO_COLOR: undefined, FORCE_COLOR: undefined };
     const tty = await cli.run(["login", "--device-auth"], { stdin: "tty", env });

@@ -11,8 +11,8 @@ import { useCliHarness } from "../support/cli-harness.js";
 /**
  * Start-up discipline, checked deterministically (speed itself lives in `npm run bench`).
  *
- * The shipped bin is one CommonJS bundle (scripts/build.mjs): `login status` must read that one
- * file of ours, no other command's bundle, no package from node_modules, and none of Node's
+ * The shipped bin is CommonJS bundles (scripts/build.mjs): `login status` must read the dispatcher
+ * and its own command file, no other command's, no package from node_modules, and none of Node's
  * built-ins beyond what Node itself loads to start (no stream stack, `fs/promises`, `http`,
  * `crypto`). Inside the bundle, modules initialise when first imported, exactly as the compiled
  * modules load, so which of our modules `login status` touches is checked on the compiled tree
@@ -137,15 +137,15 @@ async function bundleLoads(args: string[], env: Record<string, string> = {}): Pr
 /** Built-ins `login status` may need on top of Node's start-up set: argv parsing (util.parseArgs). */
 const STATUS_BUILTINS = /^internal\/util\/parse_args\//;
 
-describe("the shipped bin (one bundle)", () => {
-  it("`login status` with an API-key auth.json reads one file of ours and loads no stream, fs/promises, HTTP or crypto module", async () => {
+describe("the shipped bin (one bundle per command)", () => {
+  it("`login status` with an API-key auth.json reads two files of ours and loads no stream, fs/promises, HTTP or crypto module", async () => {
     writeFileSync(path.join(cli.home, "auth.json"), `{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "${cli.secret("sk-startup-check-0000000000")}"\n}`);
     const loads = await bundleLoads(["login", "status"]);
-    expect(loads.files).toEqual(["dist/bin/codex-auth.cjs"]);
+    expect(loads.files).toEqual(["dist/bin/codex-auth.cjs", "dist/bin/commands/login-status.cjs"]);
     expect(loads.builtins.filter((name) => !STATUS_BUILTINS.test(name))).toEqual([]);
   });
 
-  it("other commands load their own bundle only when run", async () => {
+  it("each command loads its own bundle only", async () => {
     const loads = await bundleLoads(["logout"]);
     // logout writes, so it takes Codex's flock on auth.lock through koffi's native binding; our
     // own code is still just the two bundles.

@@ -104,11 +104,5 @@ export function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(payload!, "base64url").toString("utf8")) as Record<string, unknown>;
 }
 
-/** Polls until `condition` holds (state changes made by another request; no timing assertion). */
-export async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 1000; attempt += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Polls until `condition` holds: the shared helper (test/support/helpers.ts), kept under this path. */
+export { until } from "../support/helpers.js";

@@ -10,20 +10,14 @@ import { codexFixture } from "../support/fixtures.js";
 import { accountUpdated, loginCompleted, recordedNotification } from "../support/transcripts.js";
 import { initializeMessage, RawAppServer, spawnAppServer, tempCodexHome, type ServerLaunch, type SpawnedAppServer } from "../support/app-server-process.js";
 import { OutboundValidator } from "../support/app-server-validation.js";
+import { rejection as rejectionOf } from "../support/helpers.js";
 
 /** Each account method against the spawned server (typed client), with the dev server behind it. */
 
 const CLIENT_INFO = { name: "e2e", version: "0.0.1" };
 const EXTERNAL_AUTH_ACTIVE = "External auth is active. Use account/login/start (chatgptAuthTokens) to update it or account/logout to clear it.";
 
-async function rejection(promise: Promise<unknown>): Promise<AppServerError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(AppServerError);
-  return error as AppServerError;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, AppServerError);
 
 describe("app-server account methods", () => {
   let dev: DevServer;

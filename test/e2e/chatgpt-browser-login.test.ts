@@ -13,6 +13,7 @@ import { runCodexAuth, tempDir, type TempDir } from "../support/cli-process.js";
 import { startIssuerProxy, type IssuerProxy } from "../support/issuer-proxy.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { accountUpdated, loginCompleted } from "../support/transcripts.js";
+import { until } from "../support/helpers.js";
 
 /**
  * Browser login end to end in a real browser: headless Chromium (Debian's package, driven by
@@ -198,10 +199,6 @@ describeWithChromium("ChatGPT browser login in Chromium", () => {
       server.client.on("account/updated", (params) => updated.push(params));
       await server.client.initialize({ clientInfo: { name: "browser-e2e", version: "1.0.0" } });
       return { client: server.client, completed, updated, home: server.home.dir };
-    }
-
-    async function until(check: () => boolean): Promise<void> {
-      for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
     }
 
     it("account/login/start chatgpt: authUrl in Chromium, Approve, then login/completed and account/updated", async () => {

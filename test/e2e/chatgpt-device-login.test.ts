@@ -10,6 +10,7 @@ import { runCodexAuth, tempDir, type TempDir } from "../support/cli-process.js";
 import { startIssuerProxy, type IssuerProxy } from "../support/issuer-proxy.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { accountUpdated, loginCompleted } from "../support/transcripts.js";
+import { until } from "../support/helpers.js";
 
 const VERSION = (JSON.parse(readFileSync(path.join(import.meta.dirname, "../../package.json"), "utf8")) as { version: string }).version;
 
@@ -161,10 +162,6 @@ describe("ChatGPT device-code login", () => {
       server.client.on("account/updated", (params) => updated.push(params));
       await server.client.initialize({ clientInfo: { name: "device-e2e", version: "1.0.0" } });
       return { client: server.client, completed, updated, home: server.home.dir };
-    }
-
-    async function until(check: () => boolean): Promise<void> {
-      for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
     }
 
     it("chatgptDeviceCode: {loginId, verificationUrl, userCode}, slow approval, then login/completed and account/updated", async () => {

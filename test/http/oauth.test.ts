@@ -19,16 +19,8 @@ import { generatePkce } from "../../src/auth/chatgpt/pkce.js";
 import { buildAuthorizeUrl } from "../../src/auth/chatgpt/authorize-url.js";
 import { json, recordingServer } from "../auth/chatgpt/support.js";
 import { start } from "../dev-server/support.js";
+import { rejection } from "../support/helpers.js";
 import { assertNoSecrets } from "../support/secrets.js";
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("resolveOAuthEndpoints", () => {
   it("defaults to auth.openai.com and Codex's client id", () => {

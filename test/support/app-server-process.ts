@@ -1,12 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { AppServerClient, type SpawnAppServerOptions } from "../../src/client/index.js";
 import { LineSplitter, parseMessage } from "../../src/protocol/index.js";
 
 const utf8 = new TextDecoder();
 import { CLI, waitForBuild } from "./build.js";
+import { TEST_WAIT_MS, tempDir, type TempDir } from "./helpers.js";
 import { PATIENT_DEADLINES } from "./deadlines.js";
 
 /**
@@ -20,14 +18,10 @@ export function appServerArgv(): { command: string; args: string[] } {
   return { command: process.execPath, args: [CLI, "app-server"] };
 }
 
-export interface TempCodexHome {
-  dir: string;
-  remove(): void;
-}
+export type TempCodexHome = TempDir;
 
 export function tempCodexHome(): TempCodexHome {
-  const dir = mkdtempSync(path.join(tmpdir(), "codex-auth-app-server-"));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return tempDir("codex-auth-app-server-");
 }
 
 export interface ServerLaunch {
@@ -74,6 +68,8 @@ export function spawnAppServer(launch: ServerLaunch = {}, clientOptions: SpawnAp
   const client = AppServerClient.spawn(command, args, {
     env: launchEnv(launch, launch.env?.CODEX_HOME ?? home.dir),
     stderr: (text) => (stderr += text),
+    // The client's 5 s before killing a server that has not exited is a real deadline: patient here.
+    exitGraceMs: TEST_WAIT_MS,
     ...clientOptions,
   });
   client.child!.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
@@ -142,14 +138,14 @@ export class RawAppServer {
   }
 
   /** The next unread output line, parsed. Fails if the server exits first. */
-  async next(timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  async next(timeoutMs = TEST_WAIT_MS): Promise<Record<string, unknown>> {
     const line = await this.nextLine(timeoutMs);
     const parsed = parseMessage(line);
     if (parsed === null || "ignored" in parsed) throw new Error(`the server wrote a line that is not a JSON object: ${line.slice(0, 200)}`);
     return parsed.message;
   }
 
-  async nextLine(timeoutMs = 20_000): Promise<string> {
+  async nextLine(timeoutMs = TEST_WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (this.#consumed >= this.lines.length) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
@@ -178,7 +174,7 @@ export class RawAppServer {
   /** Closes stdin and waits for the exit. */
   async close(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     this.child.stdin.end();
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), TEST_WAIT_MS);
     try {
       return await this.exited;
     } finally {

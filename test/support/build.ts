@@ -7,7 +7,7 @@ import path from "node:path";
  */
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
-/** The shipped bin (package.json `bin`): the CLI bundled as one CommonJS file. */
+/** The shipped bin (package.json `bin`): the CLI's dispatcher, bundled; each command is one file in dist/bin/commands/. */
 export const CLI = path.join(ROOT, "dist/bin/codex-auth.cjs");
 
 /** A file under dist/. */
@@ -24,6 +24,7 @@ const BUILD_OUTPUTS = [
   "generated/http/authapi.validators.js",
   "generated/http/backend.validators.js",
   "bin/codex-auth.cjs",
+  "bin/commands/login-status.cjs",
   "bin/commands/login.cjs",
   "bin/commands/logout.cjs",
   "bin/commands/app-server.cjs",

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 
 import { CLI, ROOT, waitForBuild } from "./build.js";
+import { tempDir as makeTempDir } from "./helpers.js";
 import { PATIENT_DEADLINES } from "./deadlines.js";
 
 /**
@@ -67,15 +67,9 @@ export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export interface TempDir {
-  dir: string;
-  remove(): void;
-}
-
-export function tempDir(prefix = "codex-auth-cli-"): TempDir {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+/** Moved to ./helpers.ts; re-exported here for the files that import it from this module. */
+export type { TempDir } from "./helpers.js";
+export const tempDir = (prefix = "codex-auth-cli-") => makeTempDir(prefix);
 
 /** Whether a command exists on PATH (for `script` and `keyctl`). */
 export function hasCommand(name: string): boolean {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appServerArgv } from "./app-server-process.js";
 import { CLI, cleanEnv, ROOT } from "./cli-process.js";
+import { TEST_WAIT_MS } from "./helpers.js";
 
 /**
  * A long-running `codex-auth` child (browser or device-code login) whose output is read while it
@@ -44,7 +45,7 @@ export function startCodexAuth(args: readonly string[], env: Record<string, stri
     child,
     stdout: () => text.stdout,
     stderr: () => text.stderr,
-    waitFor(stream, pattern, timeoutMs = 20_000) {
+    waitFor(stream, pattern, timeoutMs = TEST_WAIT_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = text[stream].match(pattern);
@@ -61,7 +62,7 @@ export function startCodexAuth(args: readonly string[], env: Record<string, stri
         check();
       });
     },
-    async exit(timeoutMs = 20_000) {
+    async exit(timeoutMs = TEST_WAIT_MS) {
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
       try {
         return await exited;

@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect } from "vitest";
+import { describe, expect, it } from "vitest";
 
 /**
  * Suites that need something from outside npm (a Debian package, root, the reference Codex). When
@@ -40,4 +40,19 @@ export function describeIf(requirement: Requirement, name: string, body: () => v
   }
   recordSkip(name, requirement);
   describe.skip(name, body);
+}
+
+/** `it` when the requirement is met; else `it.skip`, recorded for the summary. */
+export function itIf(requirement: Requirement, name: string, body: () => Promise<void> | void): void {
+  if (requirement.available) {
+    it(name, body);
+    return;
+  }
+  recordSkip(name, requirement);
+  it.skip(name, body);
+}
+
+/** util-linux `script`: a real terminal on a child's stdin. */
+export function scriptCommand(available: boolean): Requirement {
+  return { what: "script (Debian util-linux)", available, enable: "sudo apt-get install -y util-linux" };
 }

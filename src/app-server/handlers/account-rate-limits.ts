@@ -1,4 +1,3 @@
-import { RefreshTokenError } from "../../auth/chatgpt/refresh.js";
 import { isAuthError } from "../../auth/errors.js";
 import type { CurrentAuth } from "../../auth/manager.js";
 import type { UsagePayload, UsageResult } from "../../http/backend.js";
@@ -32,12 +31,18 @@ export function accountRateLimitsRead(deps: AccountDeps): RequestHandler<"accoun
       result = await deps.auth.recoveryFor(auth).run(usageSender(deps, auth), (answer) => answer.status === 401);
     } catch (error) {
       if (error instanceof HttpError) throw internalError(`${FAILED}: ${describeHttpFailure(error, deps.usageUrl)}`);
-      if (error instanceof ExternalRefreshError || error instanceof RefreshTokenError || isAuthError(error)) throw internalError(`${FAILED}: ${error.message}`);
+      if (error instanceof ExternalRefreshError || isAuthError(error) || (await isRefreshTokenError(error))) throw internalError(`${FAILED}: ${(error as Error).message}`);
       throw error;
     }
     if (result.status === 401) throw internalError(`${FAILED}: GET ${deps.usageUrl} failed: 401 Unauthorized`);
     return toRateLimitsResponse(result.usage);
   };
+}
+
+/** The refresh module (OAuth client, its validators, the lock) loads on this error path only, not at server start. */
+async function isRefreshTokenError(error: unknown): Promise<boolean> {
+  if (!(error instanceof Error) || error.name !== "RefreshTokenError") return false;
+  return error instanceof (await import("../../auth/chatgpt/refresh.js")).RefreshTokenError;
 }
 
 /** Codex's wording: `GET <url> failed: 500 Internal Server Error`, `Decode error for <url>: ...`. */

@@ -82,7 +82,8 @@ describe("device-code login", () => {
     const home = tempHome();
     const login = await startDeviceCodeLogin(options(server, home, { maxWaitMs: 30 }));
     expect(await failure(login.done)).toMatchObject({ code: "DEVICE_AUTH_TIMED_OUT", message: "device auth timed out after 30 ms" });
-    expect(server.count("POST", TOKEN)).toBe(2);
+    // One last poll at the limit, unless the first poll alone outlasted it (a loaded machine).
+    expect([1, 2]).toContain(server.count("POST", TOKEN));
     expect(existsSync(authPath(home))).toBe(false);
   });
 
