@@ -77,15 +77,22 @@ const separateCommands = {
 
 /**
  * src/cli/version.ts finds package.json by walking up from its own file, at run time. A bundle is
- * built from one package.json, so its version is written in: no file reads before the app-server's
+ * built from one package.json, so its versions (ours and the pinned Codex's) are written in: no file reads before the app-server's
  * first answer.
  */
 const packageVersion = {
   name: "package-version",
   setup(build) {
     build.onLoad({ filter: /[\\/]src[\\/]cli[\\/]version\.ts$/ }, () => {
-      const { version } = JSON.parse(readFileSync("package.json", "utf8"));
-      return { loader: "ts", contents: `export async function packageVersion(): Promise<string> {\n  return ${JSON.stringify(version)};\n}\n` };
+      const { version, config } = JSON.parse(readFileSync("package.json", "utf8"));
+      const versions = JSON.stringify({ version, codexVersion: config?.codexVersion ?? "0.0.0" });
+      return {
+        loader: "ts",
+        contents: [
+          `export async function packageVersions(): Promise<{ version: string; codexVersion: string }> {\n  return ${versions};\n}`,
+          `export async function packageVersion(): Promise<string> {\n  return ${JSON.stringify(version)};\n}\n`,
+        ].join("\n"),
+      };
     });
   },
 };
