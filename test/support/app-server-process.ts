@@ -99,6 +99,8 @@ export class RawAppServer {
   #stdout = "";
   #stderr = "";
   #consumed = 0;
+  /** Lines read out of order by call(); next() skips them. */
+  #taken = new Set<number>();
   #waiters: Array<() => void> = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
@@ -162,13 +164,39 @@ export class RawAppServer {
         });
       });
     }
-    return this.lines[this.#consumed++]!;
+    const line = this.lines[this.#consumed++]!;
+    return this.#taken.has(this.#consumed - 1) ? this.nextLine(Math.max(1, deadline - Date.now())) : line;
   }
 
-  /** Sends a request and returns the next message (the caller knows nothing else is in flight). */
-  async call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Sends a request and returns its response. Notifications the server sends meanwhile (e.g. the
+   * workspace-routing `account/updated` after `initialize`) stay unread, in order, for `next()`.
+   */
+  async call(message: Record<string, unknown>, timeoutMs = TEST_WAIT_MS): Promise<Record<string, unknown>> {
     this.send(message);
-    return this.next();
+    const id = JSON.stringify(message.id);
+    const deadline = Date.now() + timeoutMs;
+    for (let scanned = this.#consumed; ; ) {
+      for (; scanned < this.lines.length; scanned++) {
+        if (this.#taken.has(scanned)) continue;
+        const parsed = parseMessage(this.lines[scanned]!);
+        const found = parsed !== null && !("ignored" in parsed) ? parsed.message : null;
+        if (found === null || found.method !== undefined || JSON.stringify(found.id) !== id) continue;
+        // The response is read; whatever came before it stays unread for next().
+        this.#taken.add(scanned);
+        return found;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no response to id ${id} within ${timeoutMs} ms; stderr:\n${this.#stderr}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`server exited (${this.child.exitCode}) before answering id ${id}; stderr:\n${this.#stderr}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 50));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Closes stdin and waits for the exit. */
