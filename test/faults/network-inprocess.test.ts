@@ -29,6 +29,13 @@ import { DEADLINE_FAULTS, DIST, escapeRegExp, expectHomeUnchanged, QUICK_FAULTS,
  */
 
 const DEADLINE_MS = 300;
+/**
+ * The client's deadline for a fault: the short one only where the fault is that nothing comes (hang,
+ * slow drip); an answer that does come must never lose a race against a busy machine.
+ */
+function deadlineFor(fault: NetworkFault): number {
+  return fault.kind === "hang" || fault.kind === "drip" ? DEADLINE_MS : 60_000;
+}
 const WHOAMI = "/api/accounts/v1/user-auth-credential/whoami";
 const TOKEN = "/oauth/token";
 const REVOKE = "/oauth/revoke";
@@ -87,7 +94,7 @@ function reasonPattern(fault: NetworkFault, text: string): RegExp {
 
 describe("PAT hydration (AuthAPI whoami) with a short deadline", () => {
   it.each(ALL_FAULTS)("%s: a typed AuthError with the contract's text", async (label, fault) => {
-    const hydrator = new PersonalAccessTokenHydrator({ baseUrl: dev.authApiBaseUrl, timeoutMs: DEADLINE_MS });
+    const hydrator = new PersonalAccessTokenHydrator({ baseUrl: dev.authApiBaseUrl, timeoutMs: deadlineFor(fault) });
     const url = `${dev.authApiBaseUrl}/v1/user-auth-credential/whoami`;
     dev.injectFault(WHOAMI, fault);
     const error = await hydrator.hydrate(new Secret(PAT)).then(
@@ -147,7 +154,7 @@ describe("refresh (`refreshManagedTokens`) against issuer faults", () => {
   it.each(ALL_FAULTS)("%s: a transient failure, nothing remembered, auth.json unchanged; the next refresh works", async (label, fault) => {
     const { home, store, snapshot, memo } = chatgptHome();
     const before = snapshotHome(home);
-    const options = { lockHome: home, endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: DEADLINE_MS };
+    const options = { lockHome: home, endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: deadlineFor(fault) };
     dev.injectFault(TOKEN, fault);
     const error = await refreshManagedTokens(store, snapshot, options).then(
       () => expect.fail("refresh should fail"),
@@ -188,7 +195,7 @@ describe("refresh (`refreshManagedTokens`) against issuer faults", () => {
   it("a 401 from the issuer is permanent, remembered for that credential, and auth.json stays unchanged", async () => {
     const { home, store, snapshot, memo } = chatgptHome();
     const before = snapshotHome(home);
-    const options = { lockHome: home, endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: DEADLINE_MS };
+    const options = { lockHome: home, endpoints: resolveOAuthEndpoints(dev.env()), memo, httpTimeoutMs: 60_000 };
     dev.injectFault(TOKEN, { kind: "status", status: 401 });
     const first = await refreshManagedTokens(store, snapshot, options).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(RefreshTokenError);
@@ -206,7 +213,7 @@ describe("logout's revoke (`revokeManagedTokens`) against issuer faults: best ef
   it.each(ALL_FAULTS)("%s", async (label, fault) => {
     const { snapshot } = chatgptHome();
     dev.injectFault(REVOKE, fault);
-    const outcome = await revokeManagedTokens(snapshot, { env: dev.env(), timeoutMs: DEADLINE_MS });
+    const outcome = await revokeManagedTokens(snapshot, { env: dev.env(), timeoutMs: deadlineFor(fault) });
     captured.add(`revoke ${label}`, JSON.stringify(outcome));
     const url = `${dev.url}${REVOKE}`;
     if (fault.kind === "malformed" || fault.kind === "contract") {
@@ -230,7 +237,7 @@ describe("device-code login against issuer faults: a ChatgptLoginError, nothing 
   it.each(ALL_FAULTS)("user-code request, %s", async (label, fault) => {
     const persisted: unknown[] = [];
     dev.injectFault(USERCODE, fault);
-    const error = await startDeviceCodeLogin({ env: dev.env(), httpTimeoutMs: DEADLINE_MS, persist: async (auth) => void persisted.push(auth) }).then(
+    const error = await startDeviceCodeLogin({ env: dev.env(), httpTimeoutMs: deadlineFor(fault), persist: async (auth) => void persisted.push(auth) }).then(
       () => expect.fail("the user-code request should fail"),
       (e: unknown) => e,
     );
@@ -248,7 +255,7 @@ describe("device-code login against issuer faults: a ChatgptLoginError, nothing 
 
   it.each(ALL_FAULTS)("token poll, %s", async (label, fault) => {
     const persisted: unknown[] = [];
-    const login = await startDeviceCodeLogin({ env: dev.env(), httpTimeoutMs: DEADLINE_MS, persist: async (auth) => void persisted.push(auth) });
+    const login = await startDeviceCodeLogin({ env: dev.env(), httpTimeoutMs: deadlineFor(fault), persist: async (auth) => void persisted.push(auth) });
     dev.injectFault(DEVICE_TOKEN, fault);
     const error = await login.done.then(
       () => expect.fail("the poll should fail"),
@@ -271,7 +278,7 @@ describe("device-code login against issuer faults: a ChatgptLoginError, nothing 
 describe("backend usage client against faults", () => {
   it.each(ALL_FAULTS)("%s: a typed HttpError (401 alone is an answer, for recovery)", async (label, fault) => {
     dev.injectFault(USAGE, fault);
-    const error = await fetchUsage({ bearer: new Secret(PAT), accountId: null }, { chatgptBaseUrl: dev.chatgptBaseUrl, timeoutMs: DEADLINE_MS }).then(
+    const error = await fetchUsage({ bearer: new Secret(PAT), accountId: null }, { chatgptBaseUrl: dev.chatgptBaseUrl, timeoutMs: deadlineFor(fault) }).then(
       () => expect.fail("the usage call should fail"),
       (e: unknown) => e,
     );
