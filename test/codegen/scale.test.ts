@@ -53,7 +53,7 @@ describe("codegen on Codex's own bundles", () => {
     }
     expect(declarations.match(/^export declare const validate/gm)?.length).toBe(names.length);
     expect(types).not.toMatch(/\bunknown keyword\b/);
-  }, 60_000);
+  }, 180_000);
 
   it("all of it compiles under tsc --strict together with a consumer", async () => {
     const files: string[] = [];

@@ -368,7 +368,7 @@ describe(`beside the real Codex (${process.env.CODEX_REFERENCE_BIN ? path.basena
     } finally {
       if (!released) await holder.release();
     }
-  }, 60_000);
+  }, 180_000);
 
   it("a Codex login started while codex-auth holds the lock waits for it (queued in /proc/locks behind us), then succeeds", async () => {
     const ourKey = "sk-codex-auth-stored-0003";
@@ -402,5 +402,5 @@ describe(`beside the real Codex (${process.env.CODEX_REFERENCE_BIN ? path.basena
       holder.stdin.end();
       await holderExit;
     }
-  }, 60_000);
+  }, 180_000);
 });

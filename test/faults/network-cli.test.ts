@@ -289,5 +289,5 @@ describe("faults that only end at the client's own deadline (CODEX_AUTH_HTTP_TIM
     );
     expect(outcomes).toHaveLength(cases.length);
     captured.assertNoSecrets([PAT, SEEDED_KEY]);
-  }, 60_000);
+  }, 180_000);
 });

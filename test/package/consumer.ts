@@ -11,7 +11,7 @@ import path from "node:path";
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const BIN = path.join(ROOT, "node_modules/.bin");
 /** One knob for every wait in these tests (npm installs, compilers, the app sessions). */
-export const DEADLINE_MS = Number(process.env.CODEX_AUTH_PACKAGE_TEST_DEADLINE_MS ?? 240_000);
+export const DEADLINE_MS = Number(process.env.CODEX_AUTH_PACKAGE_TEST_DEADLINE_MS ?? 600_000);
 
 export interface Run {
   code: number;
