@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
 import { runCell, runNoSecretServiceKeyringCell } from "./cells.js";
-import { Bench, CELL_MS, other, STORES, TOOLS } from "./support.js";
+import { Bench, CELL_MS, other, STORES, TOOLS, useBench } from "./support.js";
 
 /**
  * The ChatGPT browser login in the same matrix as credentials.test.ts: codex-auth's CLI and Codex's
@@ -11,15 +11,7 @@ import { Bench, CELL_MS, other, STORES, TOOLS } from "./support.js";
  */
 describe(`beside Codex ${CODEX_VERSION}: ChatGPT browser login in every store`, { timeout: CELL_MS }, () => {
   let bench: Bench;
-  beforeAll(async () => {
-    bench = await Bench.start({ secretService: true });
-  }, CELL_MS);
-  afterAll(async () => {
-    await bench?.close();
-    expect(bench.dev.contractViolations).toEqual([]);
-    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
-    expect(bench.unknownRequests()).toEqual([]);
-  });
+  useBench({ secretService: true, checks: "offline" }, (started) => (bench = started));
 
   describe.concurrent.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {
     if (store.config === "keyring" && !store.secretService) {

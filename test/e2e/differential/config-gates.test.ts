@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
 import { assertNoSecrets } from "../../support/secrets.js";
-import { API_KEY, Bench, CELL_MS, DEMO_PAT, lastLine, login, readAuthFile, runTool, status, STORES, TOOLS, type Credential, type Result, type Tool } from "./support.js";
+import { API_KEY, Bench, CELL_MS, DEMO_PAT, lastLine, login, readAuthFile, runTool, status, STORES, TOOLS, type Credential, type Result, type Tool, useBench } from "./support.js";
 
 /**
  * The config gates (`forced_login_method`, `forced_chatgpt_workspace_id`, conflicting flags), run
@@ -60,15 +60,7 @@ function attempt(bench: Bench, tool: Tool, gate: LoginGate, home: string): Promi
 
 describe(`beside Codex ${CODEX_VERSION}: config gates print the same texts`, { timeout: CELL_MS }, () => {
   let bench: Bench;
-  beforeAll(async () => {
-    bench = await Bench.start({ secretService: false });
-  }, CELL_MS);
-  afterAll(async () => {
-    await bench?.close();
-    expect(bench.dev.contractViolations).toEqual([]);
-    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
-    expect(bench.unknownRequests()).toEqual([]);
-  });
+  useBench({ secretService: false, checks: "offline" }, (started) => (bench = started));
 
   describe.concurrent.each(LOGIN_GATES.map((gate) => [gate.name, gate] as const))("%s", (_name, gate) => {
     it.each(TOOLS)("%s refuses it and writes nothing", async (tool) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
 import { runCell, runNoSecretServiceKeyringCell } from "./cells.js";
-import { Bench, CELL_MS, other, STORES, TOOLS, type Credential } from "./support.js";
+import { Bench, CELL_MS, other, STORES, TOOLS, type Credential, useBench } from "./support.js";
 
 /**
  * codex-auth beside the real Codex (the pinned binary), one CODEX_HOME and one keyring:
@@ -15,15 +15,7 @@ const CREDENTIALS: readonly Credential[] = ["apiKey", "personalAccessToken", "de
 
 describe(`beside Codex ${CODEX_VERSION}: API key, PAT and device-code logins in every store`, { timeout: CELL_MS }, () => {
   let bench: Bench;
-  beforeAll(async () => {
-    bench = await Bench.start({ secretService: true });
-  }, CELL_MS);
-  afterAll(async () => {
-    await bench?.close();
-    expect(bench.dev.contractViolations).toEqual([]);
-    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
-    expect(bench.unknownRequests()).toEqual([]);
-  });
+  useBench({ secretService: true, checks: "offline" }, (started) => (bench = started));
 
   describe.concurrent.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {
     for (const credential of CREDENTIALS) {

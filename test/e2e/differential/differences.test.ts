@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
-import { Bench, CELL_MS, readAuthFile, runTool, status, STORES, type Result, type Tool } from "./support.js";
+import { Bench, CELL_MS, readAuthFile, runTool, status, STORES, type Result, type Tool, useBench } from "./support.js";
 
 /**
  * The deliberate differences (README "Where we differ from Codex"), each shown against the real
@@ -15,12 +15,7 @@ const FORCED = ["forced_chatgpt_workspace_id=acct-forced"];
 
 describe(`deliberate differences from Codex ${CODEX_VERSION}`, { timeout: CELL_MS }, () => {
   let bench: Bench;
-  beforeAll(async () => {
-    bench = await Bench.start({ secretService: false });
-  }, CELL_MS);
-  afterAll(async () => {
-    await bench?.close();
-  });
+  useBench({ secretService: false, checks: "none" }, (started) => (bench = started));
 
   const patLogin = (tool: Tool, token: string, home: string, more: string[] = []): Promise<Result> =>
     runTool(tool, [...bench.config(FILE, more), "login", "--with-access-token"], { stdin: token, env: bench.env(FILE, home) });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
-import { Bench, CELL_MS, login, readAuthFile, startAppServer, status, STORES, TOOLS, type Tool } from "./support.js";
+import { Bench, CELL_MS, login, readAuthFile, startAppServer, status, STORES, TOOLS, type Tool, useBench } from "./support.js";
 
 /**
  * One ChatGPT login refreshed by both tools in turn, offline against the dev-server: Codex's
@@ -14,13 +14,7 @@ const FILE = STORES[0]!;
 
 describe(`refresh beside Codex ${CODEX_VERSION}`, { timeout: CELL_MS }, () => {
   let bench: Bench;
-  beforeAll(async () => {
-    bench = await Bench.start({ secretService: false });
-  }, CELL_MS);
-  afterAll(async () => {
-    await bench?.close();
-    expect(bench.dev.contractViolations).toEqual([]);
-  });
+  useBench({ secretService: false, checks: "contract" }, (started) => (bench = started));
 
   async function refresh(tool: Tool, home: string) {
     const server = startAppServer(tool, bench.config(FILE), bench.env(FILE, home));

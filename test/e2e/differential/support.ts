@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, expect } from "vitest";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -369,4 +370,24 @@ function jsonLines(stream: NodeJS.ReadableStream): { next(match: (message: Messa
       });
     },
   };
+}
+
+/**
+ * One Bench for the enclosing describe, handed to `assign` once started. At the end it checks what
+ * `checks` asks: that every dev-server answer kept the contract, and (`offline`) that neither tool
+ * asked for a route the dev-server does not know.
+ */
+export function useBench(options: { secretService: boolean; checks: "none" | "contract" | "offline" }, assign: (bench: Bench) => void): void {
+  let started: Bench | undefined;
+  beforeAll(async () => {
+    started = await Bench.start({ secretService: options.secretService });
+    assign(started);
+  }, CELL_MS);
+  afterAll(async () => {
+    await started?.close();
+    if (options.checks === "none") return;
+    expect(started!.dev.contractViolations).toEqual([]);
+    // Both tools ran fully offline: nothing they asked for was unknown to the dev-server.
+    if (options.checks === "offline") expect(started!.unknownRequests()).toEqual([]);
+  });
 }
