@@ -63,15 +63,23 @@ const deferredBuiltins = {
   },
 };
 
-/** In the dispatcher, `import("./commands/<name>.js")` becomes a require of that command's file. */
+/**
+ * In the dispatcher, `import("./commands/<name>.js")` becomes a load of that command's own file
+ * through scripts/build/bundle-loader.cjs, which compiles it from the V8 code cache written below.
+ */
 const separateCommands = {
   name: "separate-commands",
   setup(build) {
     const filter = new RegExp(`^\\./commands/(${SEPARATE_COMMANDS.join("|")})\\.js$`);
     build.onResolve({ filter }, (args) => {
       if (!args.importer.endsWith(path.join("src", "cli", "run.ts"))) return undefined;
-      return { path: `./commands/${filter.exec(args.path)[1]}.cjs`, external: true };
+      return { path: filter.exec(args.path)[1], namespace: "command-bundle" };
     });
+    build.onLoad({ filter: /.*/, namespace: "command-bundle" }, (args) => ({
+      loader: "js",
+      resolveDir: path.resolve("scripts/build"),
+      contents: `const { requireBundle } = require("./bundle-loader.cjs");\nmodule.exports = requireBundle(require("node:path").join(__dirname, "commands", ${JSON.stringify(`${args.path}.cjs`)}));`,
+    }));
   },
 };
 
@@ -129,3 +137,9 @@ await esbuild.build({
   outExtension: { ".js": ".cjs" },
 });
 chmodSync("dist/bin/codex-auth.cjs", 0o755);
+
+// The V8 code cache of each command bundle, from a training run in a child process (the same Node
+// that builds; another Node rejects the cache and compiles the source as require would).
+for (const name of SEPARATE_COMMANDS) {
+  execFileSync(process.execPath, ["scripts/build/code-cache.mjs", `dist/bin/commands/${name}.cjs`, name], { stdio: "inherit" });
+}

@@ -30,7 +30,7 @@ function fingerprint() {
       hash.update(`${entry}\0`).update(readFileSync(full)).update("\0");
     }
   };
-  for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "generated", "scripts/build.mjs", "scripts/package"]) visit(entry);
+  for (const entry of ["package.json", "tsconfig.json", "tsconfig.build.json", "src", "generated", "scripts/build.mjs", "scripts/build", "scripts/package"]) visit(entry);
   return hash.digest("hex");
 }
 

@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
+import { Script } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { startDevServer } from "../../src/dev-server/index.js";
 import { CLI, DIST, ROOT } from "../support/build.js";
@@ -19,6 +21,10 @@ import { useCliHarness } from "../support/cli-harness.js";
  * (dist/src/cli/main.js) with a module hook.
  */
 const cli = useCliHarness();
+const { wrap, CODE_CACHE_SUFFIX } = createRequire(import.meta.url)("../../scripts/build/bundle-loader.cjs") as {
+  wrap(source: string): string;
+  CODE_CACHE_SUFFIX: string;
+};
 const COMPILED_CLI = DIST("src/cli/main.js");
 
 const HOOKS = `
@@ -134,8 +140,11 @@ async function bundleLoads(args: string[], env: Record<string, string> = {}): Pr
   }
 }
 
-/** Built-ins `login status` may need on top of Node's start-up set: argv parsing (util.parseArgs). */
-const STATUS_BUILTINS = /^internal\/util\/parse_args\//;
+/**
+ * Built-ins `login status` may need on top of Node's start-up set: argv parsing (util.parseArgs)
+ * and `vm`, whose Script compiles a command bundle from its V8 code cache.
+ */
+const STATUS_BUILTINS = /^(internal\/util\/parse_args\/|vm$)/;
 
 describe("the shipped bin (one bundle per command)", () => {
   it("`login status` with an API-key auth.json reads two files of ours and loads no stream, fs/promises, HTTP or crypto module", async () => {
@@ -143,6 +152,41 @@ describe("the shipped bin (one bundle per command)", () => {
     const loads = await bundleLoads(["login", "status"]);
     expect(loads.files).toEqual(["dist/bin/codex-auth.cjs", "dist/bin/commands/login-status.cjs"]);
     expect(loads.builtins.filter((name) => !STATUS_BUILTINS.test(name))).toEqual([]);
+  });
+
+  it("each command bundle has a V8 code cache this Node accepts, made from the same source", () => {
+    for (const name of ["login-status", "login", "logout", "app-server", "dev-server"]) {
+      const file = DIST(`bin/commands/${name}.cjs`);
+      const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData: readFileSync(file + CODE_CACHE_SUFFIX) });
+      expect(script.cachedDataRejected, name).toBe(false);
+      // The same cache against a source of another length is refused, and the loader then compiles the source.
+      const edited = new Script(wrap(`${readFileSync(file, "utf8")};`), { filename: file, cachedData: readFileSync(file + CODE_CACHE_SUFFIX) });
+      expect(edited.cachedDataRejected, name).toBe(true);
+    }
+  });
+
+  it("a corrupt or missing code cache costs speed only: the bundle compiles from its source", async () => {
+    writeFileSync(path.join(cli.home, "auth.json"), `{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "${cli.secret("sk-startup-check-0000000000")}"\n}`);
+    const copy = tempDir("codex-auth-bin-copy-");
+    try {
+      cpSync(DIST("bin"), path.join(copy.dir, "bin"), { recursive: true });
+      const cache = path.join(copy.dir, "bin/commands/login-status.cjs") + CODE_CACHE_SUFFIX;
+      for (const damage of [() => writeFileSync(cache, "not a V8 code cache"), () => rmSync(cache)]) {
+        damage();
+        const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+          const child = spawn(process.execPath, [path.join(copy.dir, "bin/codex-auth.cjs"), "login", "status"], { env: cleanEnv({ CODEX_HOME: cli.home }), stdio: ["ignore", "ignore", "pipe"] });
+          let stderr = "";
+          child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on("error", reject);
+          child.on("close", (code) => resolve({ code, stderr }));
+        });
+        cli.captured.add("login status with a damaged code cache", stderr);
+        expect(stderr).toContain("API key configured");
+        expect(code).toBe(0);
+      }
+    } finally {
+      copy.remove();
+    }
   });
 
   it("each command loads its own bundle only", async () => {

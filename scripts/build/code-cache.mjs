@@ -1,0 +1,38 @@
+// node scripts/build/code-cache.mjs <bundle.cjs> <command>: writes <bundle.cjs>.v8cache, the V8
+// code cache that scripts/build/bundle-loader.cjs compiles the bundle from (run by scripts/build.mjs).
+//
+// The bundle is compiled exactly as the loader compiles it, its modules are initialised, and the
+// command's everyday path is run once against a scratch CODEX_HOME, so the cache holds the
+// functions a real run compiles, not only the top level.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Script } from "node:vm";
+
+const { wrap, CODE_CACHE_SUFFIX } = createRequire(import.meta.url)("./bundle-loader.cjs");
+
+const [bundle, command] = process.argv.slice(2);
+const file = path.resolve(bundle);
+const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file });
+const module = { exports: {} };
+script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+
+/** Runs that exercise what users run most, in-process, writing nowhere. */
+const TRAINING = {
+  "login-status": async (exports) => {
+    const home = mkdtempSync(path.join(tmpdir(), "codex-auth-code-cache-"));
+    try {
+      writeFileSync(path.join(home, "auth.json"), JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-code-cache-training-0000" }));
+      const sink = { write: () => true };
+      for (const args of [[], ["--json"]]) {
+        await exports.runLoginStatusCommand(args, { env: { CODEX_HOME: home }, stdin: undefined, stdout: sink, stderr: sink, configOverrides: [] });
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  },
+};
+
+await TRAINING[command]?.(module.exports);
+writeFileSync(file + CODE_CACHE_SUFFIX, script.createCachedData());
