@@ -47,10 +47,17 @@ const deferredBuiltins = {
   name: "deferred-builtins",
   setup(build) {
     const filter = new RegExp(`^(node:)?(${DEFERRED_BUILTINS.map((name) => name.replace("/", "\\/")).join("|")})$`);
-    build.onResolve({ filter }, (args) => ({ path: args.path.replace(/^node:/, ""), namespace: "deferred-builtin" }));
+    build.onResolve({ filter }, (args) => {
+      const builtin = args.path.replace(/^node:/, "");
+      const names = importedNames(args.importer, builtin) ?? Object.keys(process.getBuiltinModule(`node:${builtin}`));
+      // One shim per set of names: a getter costs a property definition here and another in
+      // esbuild's interop copy, so a module that imports two functions of `crypto` gets two, not 67.
+      return { path: `${builtin}?${names.sort().join(",")}`, namespace: "deferred-builtin" };
+    });
     build.onLoad({ filter: /.*/, namespace: "deferred-builtin" }, (args) => {
-      const id = `node:${args.path}`;
-      const names = Object.keys(process.getBuiltinModule(id));
+      const [builtin, list] = args.path.split("?");
+      const id = `node:${builtin}`;
+      const names = list ? list.split(",") : [];
       return {
         loader: "js",
         contents: [
@@ -62,6 +69,28 @@ const deferredBuiltins = {
     });
   },
 };
+
+/**
+ * The names a module imports from a built-in, read from its `import { a, b as c } from "node:x"`
+ * statements; undefined (every name) when it imports otherwise (a namespace, a default, require()).
+ */
+function importedNames(importer, builtin) {
+  if (!/\.[cm]?[jt]s$/.test(importer)) return undefined;
+  const source = readFileSync(importer, "utf8");
+  const specifier = `["'](?:node:)?${builtin.replace("/", "\\/")}["']`;
+  const mentions = source.match(new RegExp(`${specifier}`, "g"))?.length ?? 0;
+  const named = [...source.matchAll(new RegExp(`^import\\s+(type\\s+)?\\{([^}]*)\\}\\s*from\\s*${specifier}\\s*;?\\s*$`, "gm"))];
+  if (named.length === 0 || named.length !== mentions) return undefined;
+  const names = new Set();
+  for (const [, typeOnly, clause] of named) {
+    if (typeOnly) continue;
+    for (const part of clause.split(",")) {
+      const name = part.trim().split(/\s+as\s+/)[0];
+      if (name && !name.startsWith("type ")) names.add(name);
+    }
+  }
+  return [...names];
+}
 
 /**
  * In the dispatcher, `import("./commands/<name>.js")` becomes a load of that command's own file

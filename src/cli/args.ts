@@ -52,6 +52,8 @@ export function parseFlags<T extends BooleanFlags>(
   usage: string,
   ctx: CliContext,
 ): { values: { [K in keyof T]?: boolean }; positionals: string[] } | number {
+  // Nothing to parse: the everyday `codex-auth login status` skips loading Node's argument parser.
+  if (args.length === 0) return { values: {}, positionals: [] };
   try {
     const { values, positionals } = parseArgs({ args: [...args], options: flags, strict: true, allowPositionals: true });
     return { values: values as { [K in keyof T]?: boolean }, positionals };
