@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable, Writable } from "node:stream";
 import { Script } from "node:vm";
 
 const { wrap, CODE_CACHE_SUFFIX } = createRequire(import.meta.url)("./bundle-loader.cjs");
@@ -18,21 +19,38 @@ const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file });
 const module = { exports: {} };
 script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
 
-/** Runs that exercise what users run most, in-process, writing nowhere. */
+/** Runs that exercise what users run most, in-process, against a scratch API-key login, writing nowhere. */
 const TRAINING = {
-  "login-status": async (exports) => {
-    const home = mkdtempSync(path.join(tmpdir(), "codex-auth-code-cache-"));
-    try {
-      writeFileSync(path.join(home, "auth.json"), JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-code-cache-training-0000" }));
+  "login-status": (exports) =>
+    withApiKeyHome(async (home) => {
       const sink = { write: () => true };
       for (const args of [[], ["--json"]]) {
         await exports.runLoginStatusCommand(args, { env: { CODEX_HOME: home }, stdin: undefined, stdout: sink, stderr: sink, configOverrides: [] });
       }
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
-  },
+    }),
+  // A client's first exchange: initialize, then the account it shows; stdin's end stops the server.
+  "app-server": (exports) =>
+    withApiKeyHome(async (home) => {
+      const requests = [
+        { id: 1, method: "initialize", params: { clientInfo: { name: "codex-auth-build", version: "0.0.0" } } },
+        { method: "initialized" },
+        { id: 2, method: "account/read", params: { refreshToken: false } },
+      ];
+      const stdin = Readable.from(requests.map((request) => `${JSON.stringify(request)}\n`));
+      const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+      await exports.runAppServerCommand([], { env: { CODEX_HOME: home }, stdin, stdout: sink, stderr: sink, configOverrides: [] });
+    }),
 };
+
+async function withApiKeyHome(run) {
+  const home = mkdtempSync(path.join(tmpdir(), "codex-auth-code-cache-"));
+  try {
+    writeFileSync(path.join(home, "auth.json"), JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: "sk-code-cache-training-0000" }));
+    await run(home);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
 
 await TRAINING[command]?.(module.exports);
 writeFileSync(file + CODE_CACHE_SUFFIX, script.createCachedData());
