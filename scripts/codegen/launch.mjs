@@ -3,7 +3,9 @@
  * starts a loader thread and sends every module it loads through it (~0.3-0.5 s of a 2 s run on
  * Codex's bundle, and several times that for our schemas/, whose tools load the TypeScript compiler
  * through tsx's CommonJS hook). Here esbuild bundles scripts/codegen.ts with its local imports into
- * one plain ES module (packages stay imports, resolved by Node as usual) and Node runs it directly.
+ * plain ES modules (packages stay imports, resolved by Node as usual) and Node runs them directly.
+ * Code splitting keeps the lazy `import()`s lazy: the --input mode never loads json-schema-to-
+ * typescript, Prettier or the bundler.
  *
  * The bundle is kept in node_modules/.cache/, named after the sha256 of everything it was built
  * from: the source of each module esbuild read (its metafile), tsconfig.json and esbuild's
@@ -18,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const ENTRY = "scripts/codegen.ts";
+const ENTRY_OUT = "codegen.mjs";
 const cacheDir = path.join(repo, "node_modules", ".cache", "codex-auth-codegen");
 const indexFile = path.join(cacheDir, "index.json");
 /** Bundles of earlier sources are removed once this old (a run in progress may still be reading one). */
@@ -51,7 +54,7 @@ function cachedBundle(version) {
   }
   if (!Array.isArray(index.inputs) || typeof index.key !== "string") return undefined;
   if (keyOf(index.inputs, version) !== index.key) return undefined;
-  const bundle = path.join(cacheDir, `codegen-${index.key}.mjs`);
+  const bundle = path.join(cacheDir, `codegen-${index.key}`, ENTRY_OUT);
   try {
     statSync(bundle);
   } catch {
@@ -75,6 +78,11 @@ async function build(version) {
     packages: "external",
     platform: "node",
     format: "esm",
+    splitting: true,
+    outdir: "out",
+    entryNames: "[name]",
+    chunkNames: "[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
     target: "node20",
     write: false,
     metafile: true,
@@ -84,22 +92,30 @@ async function build(version) {
   const key = keyOf(inputs, version);
   if (key === undefined) throw new Error("codegen: a source file vanished while it was being bundled");
   mkdirSync(cacheDir, { recursive: true });
-  const bundle = path.join(cacheDir, `codegen-${key}.mjs`);
-  // Built from the sources as they were when hashed above only if they did not change meanwhile;
-  // otherwise run it, but do not record it (the next run rebuilds).
-  writeAtomically(bundle, result.outputFiles[0].contents);
+  // The entry and its chunks go into a fresh folder renamed into place, so no run ever sees a
+  // partial set (a concurrent run that built the same key first wins; the contents are equal).
+  const folder = path.join(cacheDir, `codegen-${key}`);
+  const temporary = `${folder}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  mkdirSync(temporary);
+  for (const file of result.outputFiles) writeFileSync(path.join(temporary, path.relative(path.join(repo, "out"), file.path)), file.contents);
+  try {
+    renameSync(temporary, folder);
+  } catch {
+    rmSync(temporary, { recursive: true, force: true });
+  }
+  // Recorded only if the sources did not change while esbuild read them (else the next run rebuilds).
   if (keyOf(inputs, version) === key) writeAtomically(indexFile, JSON.stringify({ key, inputs }, null, 2) + "\n");
-  prune(bundle);
-  return bundle;
+  prune(folder);
+  return path.join(folder, ENTRY_OUT);
 }
 
 function prune(keep) {
   const now = Date.now();
   for (const name of readdirSync(cacheDir)) {
     const file = path.join(cacheDir, name);
-    if (file === keep || !/^codegen-[0-9a-f]{64}\.mjs$/.test(name)) continue;
+    if (file === keep || !/^codegen-[0-9a-f]{64}(\.\d+\.\w+\.tmp)?$/.test(name)) continue;
     try {
-      if (now - statSync(file).mtimeMs > PRUNE_AFTER_MS) rmSync(file, { force: true });
+      if (now - statSync(file).mtimeMs > PRUNE_AFTER_MS) rmSync(file, { recursive: true, force: true });
     } catch {
       // Removed by a concurrent run.
     }
