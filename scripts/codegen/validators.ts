@@ -1,5 +1,5 @@
-import { createRequire } from "node:module";
 import { Ajv, type AnySchemaObject, type Options as AjvOptions } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsPlugin from "ajv-formats";
 import standalone from "ajv/dist/standalone/index.js";
 import { CodegenError } from "./errors.js";
@@ -7,10 +7,6 @@ import { validatorName } from "./validator-names.js";
 import { displayPath } from "./read.js";
 
 const addFormats = formatsPlugin.default;
-// The 2020-12 build (OpenAPI components) is loaded only when asked for: a draft-07 bundle
-// (Codex's) does not pay for its vocabularies.
-const require = createRequire(import.meta.url);
-const loadAjv2020 = (): typeof import("ajv/dist/2020.js").Ajv2020 => (require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js")).Ajv2020;
 const standaloneCode = standalone.default;
 
 /**
@@ -56,7 +52,7 @@ export function generateValidatorModule(input: ValidatorModuleInput): string {
     // document against the draft-07 meta-schema as well costs a pass over ~20,000 nodes.
     ...(input.thirdParty ? { strictTypes: false, strictTuples: false, validateSchema: false } : {}),
   };
-  const ajv = input.dialect === "2020-12" ? new (loadAjv2020())(options) : new Ajv(options);
+  const ajv = input.dialect === "2020-12" ? new Ajv2020(options) : new Ajv(options);
   if (input.thirdParty) addFormats(ajv, ["date-time", "uri", "email"]);
   else {
     // Our schemas use formats Ajv can inline as regular expressions. ajv-formats' function
