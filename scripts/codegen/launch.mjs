@@ -97,13 +97,18 @@ async function build(version) {
     platform: "node",
     format: "esm",
     splitting: true,
-    outdir: "out",
+    // Not written there: the files go to codegen-<key>/ beside it, at the same depth, so the
+    // relative source paths of the source maps hold.
+    outdir: path.join(cacheDir, "codegen-pending"),
     entryNames: "[name]",
     chunkNames: "[name]-[hash]",
     outExtension: { ".js": ".mjs" },
     target: "node20",
     write: false,
     metafile: true,
+    // Stack traces of an unexpected failure name scripts/codegen/*.ts lines, as under tsx.
+    sourcemap: "linked",
+    sourcesContent: false,
     logLevel: "error",
   });
   const inputs = [...Object.keys(result.metafile.inputs), "tsconfig.json"].sort();
@@ -115,7 +120,7 @@ async function build(version) {
   const folder = path.join(cacheDir, `codegen-${key}`);
   const temporary = `${folder}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   mkdirSync(temporary);
-  for (const file of result.outputFiles) writeFileSync(path.join(temporary, path.relative(path.join(repo, "out"), file.path)), file.contents);
+  for (const file of result.outputFiles) writeFileSync(path.join(temporary, path.relative(path.join(cacheDir, "codegen-pending"), file.path)), file.contents);
   try {
     renameSync(temporary, folder);
   } catch {
@@ -148,5 +153,6 @@ v8.setFlagsFromString("--no-opt");
 
 const version = esbuildVersion();
 const bundle = cachedBundle(version) ?? (await build(version));
+process.setSourceMapsEnabled(true);
 // The bundle is scripts/codegen.ts: it reads process.argv and exits with the command's status.
 await import(pathToFileURL(bundle).href);
