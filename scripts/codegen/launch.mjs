@@ -148,8 +148,8 @@ function prune(keep) {
 // A codegen run is a short batch job: TurboFan spent ~0.7 s of CPU on background threads compiling
 // Ajv's code generator for Codex's bundle, to save at most ~0.15 s on the main thread. On a busy
 // 2-core machine that CPU is taken from the run itself (measured: 35% less CPU, wall time down by a
-// third under load). Output does not depend on it. (`--no-opt` is V8's alias of `--no-turbofan`.)
-v8.setFlagsFromString("--no-opt");
+// third under load; on a quiet machine the wall time is the same). Output does not depend on it.
+v8.setFlagsFromString("--no-turbofan");
 
 const version = esbuildVersion();
 const bundle = cachedBundle(version) ?? (await build(version));
