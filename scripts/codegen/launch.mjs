@@ -11,10 +11,11 @@
  * typescript, Prettier or the bundler.
  *
  * The bundle is kept in node_modules/.cache/, named after the sha256 of everything it was built
- * from: the source of each module esbuild read (its metafile: ours and Ajv's), tsconfig.json and
- * esbuild's version. Every run hashes those files again (~1 ms) and rebuilds on any difference, so it cannot
- * go stale; it caches the compiled script, as tsx caches its transforms, never generated output.
- * Concurrent runs are safe: files are written under unique names and renamed into place.
+ * from: the source of each module esbuild read (its metafile: ours and Ajv's), the file names in
+ * our source folders (a new file could change what an import resolves to), tsconfig.json and
+ * esbuild's version. Every run hashes all that again (~10 ms) and rebuilds on any difference, so
+ * it cannot go stale; it caches the compiled script, as tsx caches its transforms, never generated
+ * output. Concurrent runs are safe: files are written under unique names and renamed into place.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -48,9 +49,13 @@ function esbuildVersion() {
   return JSON.parse(readFileSync(path.join(repo, "node_modules", "esbuild", "package.json"), "utf8")).version;
 }
 
-/** sha256 over the esbuild version and the name and bytes of each input (undefined if one is gone). */
+/**
+ * sha256 over the esbuild version, the name and bytes of each input, and the names of the files
+ * beside our own inputs (undefined if an input is gone).
+ */
 function keyOf(inputs, version) {
   const hash = createHash("sha256").update(`esbuild ${version}\0`);
+  const folders = new Set();
   for (const input of inputs) {
     let bytes;
     try {
@@ -59,7 +64,9 @@ function keyOf(inputs, version) {
       return undefined;
     }
     hash.update(`${input}\0${bytes.length}\0`).update(bytes);
+    if (/\.[cm]?[jt]s$/.test(input) && !input.startsWith("node_modules/")) folders.add(path.dirname(input));
   }
+  for (const folder of [...folders].sort()) hash.update(`${folder}/\0${readdirSync(path.join(repo, folder)).sort().join("\0")}\0`);
   return hash.digest("hex");
 }
 

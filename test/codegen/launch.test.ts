@@ -94,6 +94,33 @@ describe("the codegen launcher (npm run codegen)", () => {
     }
   });
 
+  it("a new file that an import now resolves to reaches the next run (errors.js beside errors.ts)", async () => {
+    const bundle = path.join(work, "bad-json.json");
+    writeFileSync(bundle, "{ not json");
+    const before = await launch(["--input", bundle, "--out", path.join(work, "out-shadow")]);
+    expect(before.code).toBe(1);
+    expect(before.stderr).toContain("invalid JSON");
+    // `import "./errors.js"` resolves to errors.js once it exists: no input of the cached bundle changed.
+    const shadow = path.join(work, "scripts/codegen/errors.js");
+    const source = readFileSync(path.join(work, "scripts/codegen/errors.ts"), "utf8");
+    writeFileSync(
+      shadow,
+      `export class CodegenError extends Error {\n  constructor(code, file, pointer, detail) {\n    super(\`\${file}#\${pointer}: \${detail} (errors.js)\`);\n    this.name = "CodegenError";\n    Object.assign(this, { code, file, pointer, detail });\n  }\n}\n` +
+        `export const escapePointerToken = (token) => String(token).replace(/~/g, "~0").replace(/\\//g, "~1");\n` +
+        `export const joinPointer = (base, ...tokens) => base + tokens.map((t) => "/" + escapePointerToken(t)).join("");\n`,
+    );
+    try {
+      const after = await launch(["--input", bundle, "--out", path.join(work, "out-shadow")]);
+      expect(after.code).toBe(1);
+      expect(after.stderr).toContain("(errors.js)");
+    } finally {
+      rmSync(shadow, { force: true });
+    }
+    expect(source).toContain("export class CodegenError");
+    const restored = await launch(["--input", bundle, "--out", path.join(work, "out-shadow")]);
+    expect(restored.stderr).not.toContain("(errors.js)");
+  });
+
   it("runs started together on an empty cache all succeed (bundles are renamed into place)", async () => {
     const shared = path.join(work, "cache-concurrent");
     mkdirSync(shared);
