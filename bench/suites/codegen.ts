@@ -34,7 +34,8 @@ export async function benchCodegen(tmp: string): Promise<BenchRow[]> {
   const mainArgs = [...command, "--quiet", "--input", upstream, "--out", path.join(tmp, "codegen-upstream")];
   const main = await medianOf(3, () => timeCommand(process.execPath, mainArgs));
   const cold = await medianOf(3, async () => {
-    const cache = mkdtempSync(path.join(tmp, "codegen-cache-"));
+    // Inside the repository, as the launcher's cache must be (its bundle imports from node_modules).
+    const cache = mkdtempSync(path.resolve("node_modules/.cache/codex-auth-codegen-bench-"));
     try {
       return await timeCommand(process.execPath, mainArgs, { env: { ...process.env, CODEX_AUTH_CODEGEN_CACHE: cache } });
     } finally {

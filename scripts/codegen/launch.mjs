@@ -26,7 +26,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const ENTRY = "scripts/codegen.ts";
 const ENTRY_OUT = "codegen.mjs";
-/** CODEX_AUTH_CODEGEN_CACHE moves the cache (the bench times a cold start with an empty one). */
+/**
+ * CODEX_AUTH_CODEGEN_CACHE moves the cache (the bench times a cold start with an empty one). It
+ * must be inside the repository: the bundle imports packages, which Node finds from its location.
+ */
 const cacheDir = process.env.CODEX_AUTH_CODEGEN_CACHE
   ? path.resolve(process.env.CODEX_AUTH_CODEGEN_CACHE)
   : path.join(repo, "node_modules", ".cache", "codex-auth-codegen");
