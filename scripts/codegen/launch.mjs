@@ -121,6 +121,8 @@ async function build(version) {
     sourcesContent: false,
     logLevel: "error",
   });
+  // esbuild's service process is not needed while the codegen runs.
+  await esbuild.stop();
   const inputs = [...Object.keys(result.metafile.inputs), "tsconfig.json"].sort();
   const key = keyOf(inputs, version);
   if (key === undefined) throw new Error("codegen: a source file vanished while it was being bundled");
