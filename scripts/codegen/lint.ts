@@ -27,29 +27,52 @@ const OPENAPI_KEYWORDS = new Set([...DRAFT_07_KEYWORDS, ...DRAFT_2020_EXTRA, "ex
 
 export type Dialect = "draft-07" | "openapi-3.1";
 
-type Visit = (schema: Record<string, unknown>, pointer: string) => void;
+/** `pointer()` builds the JSON pointer of the node: only an error needs it, and most nodes have none. */
+type Visit = (schema: Record<string, unknown>, pointer: () => string) => void;
+
+/** Where a node is: its parent's place and its own key, or the pointer the walk started at. */
+type Place = { parent: Place; token: string | number } | { base: string };
+
+function pointerOf(place: Place): string {
+  const tokens: Array<string | number> = [];
+  let at = place;
+  while ("parent" in at) {
+    tokens.push(at.token);
+    at = at.parent;
+  }
+  return joinPointer(at.base, ...tokens.reverse());
+}
 
 /** Calls `visit` on every subschema (not on data such as `enum` values or `properties` names). */
 export function walkSchema(schema: unknown, pointer: string, visit: Visit): void {
+  walk(schema, { base: pointer }, visit);
+}
+
+function walk(schema: unknown, place: Place, visit: Visit): void {
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) return;
   const node = schema as Record<string, unknown>;
-  visit(node, pointer);
+  visit(node, () => pointerOf(place));
+  const child = (sub: unknown, ...tokens: Array<string | number>): void => {
+    let at = place;
+    for (const token of tokens) at = { parent: at, token };
+    walk(sub, at, visit);
+  };
   for (const key of ["properties", "patternProperties", "definitions", "$defs", "dependentSchemas"]) {
     const map = node[key];
-    if (isObject(map)) for (const [name, sub] of Object.entries(map)) walkSchema(sub, joinPointer(pointer, key, name), visit);
+    if (isObject(map)) for (const name of Object.keys(map)) child(map[name], key, name);
   }
   for (const key of ["allOf", "anyOf", "oneOf", "prefixItems"]) {
     const list = node[key];
-    if (Array.isArray(list)) list.forEach((sub, i) => walkSchema(sub, joinPointer(pointer, key, i), visit));
+    if (Array.isArray(list)) for (let i = 0; i < list.length; i++) child(list[i], key, i);
   }
   for (const key of ["additionalProperties", "additionalItems", "contains", "propertyNames", "if", "then", "else", "not", "unevaluatedItems", "unevaluatedProperties"]) {
-    if (key in node) walkSchema(node[key], joinPointer(pointer, key), visit);
+    if (key in node) child(node[key], key);
   }
-  if (Array.isArray(node.items)) node.items.forEach((sub, i) => walkSchema(sub, joinPointer(pointer, "items", i), visit));
-  else if ("items" in node) walkSchema(node.items, joinPointer(pointer, "items"), visit);
+  if (Array.isArray(node.items)) for (let i = 0; i < node.items.length; i++) child(node.items[i], "items", i);
+  else if ("items" in node) child(node.items, "items");
   if (isObject(node.dependencies)) {
     for (const [name, sub] of Object.entries(node.dependencies)) {
-      if (!Array.isArray(sub)) walkSchema(sub, joinPointer(pointer, "dependencies", name), visit);
+      if (!Array.isArray(sub)) child(sub, "dependencies", name);
     }
   }
 }
@@ -59,7 +82,7 @@ export function checkKeywords(schema: unknown, file: string, pointer: string, di
   walkSchema(schema, pointer, (node, at) => {
     for (const key of Object.keys(node)) {
       if (known.has(key) || key.startsWith("x-")) continue;
-      throw new CodegenError("UNKNOWN_KEYWORD", displayPath(file), joinPointer(at, key), `unknown keyword "${key}" (strict mode)`);
+      throw new CodegenError("UNKNOWN_KEYWORD", displayPath(file), joinPointer(at(), key), `unknown keyword "${key}" (strict mode)`);
     }
   });
 }
@@ -78,7 +101,7 @@ export function checkRefSiblings(schema: unknown, file: string, pointer: string)
     throw new CodegenError(
       "REF_WITH_SIBLINGS",
       displayPath(file),
-      joinPointer(at, sibling),
+      joinPointer(at(), sibling),
       `"${sibling}" beside "$ref" (draft-07 ignores it; json-schema-to-typescript declares a numbered copy of the type for it): ` +
         `write {"allOf": [{"$ref": "${node.$ref}"}], "${sibling}": ...}`,
     );
@@ -87,11 +110,12 @@ export function checkRefSiblings(schema: unknown, file: string, pointer: string)
 
 /** Every `$ref` in `schema` must point at an existing file and an existing location in it. */
 export async function checkRefs(schema: unknown, file: string, pointer: string): Promise<void> {
-  const refs: Array<{ ref: string; at: string }> = [];
-  walkSchema(schema, pointer, (node, at) => {
-    if (typeof node.$ref === "string") refs.push({ ref: node.$ref, at: joinPointer(at, "$ref") });
+  const refs: Array<{ ref: string; where: () => string }> = [];
+  walkSchema(schema, pointer, (node, where) => {
+    if (typeof node.$ref === "string") refs.push({ ref: node.$ref, where });
   });
-  for (const { ref, at } of refs) {
+  for (const { ref, where } of refs) {
+    const at = joinPointer(where(), "$ref");
     const [target = "", fragment = ""] = ref.split("#", 2);
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) {
       throw new CodegenError("BROKEN_REF", displayPath(file), at, `$ref "${ref}" points outside the schema folder; use a relative path`);

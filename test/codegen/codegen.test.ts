@@ -4,10 +4,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateProtocolFiles, type GeneratedFiles } from "../../scripts/codegen/pipeline.js";
 import { runCodegen, type CodegenOptions } from "../../scripts/codegen/run.js";
-import { runTsx } from "../support/run.js";
+import { run } from "../support/run.js";
 
 const repo = path.resolve(".");
-const codegenScript = path.join(repo, "scripts/codegen.ts");
+/** What `npm run codegen` runs (see test/codegen/launch.test.ts). */
+const codegenLauncher = path.join(repo, "scripts/codegen/launch.mjs");
 let work: string;
 
 function freshCopy(name: string): string {
@@ -107,13 +108,13 @@ describe("npm run codegen", () => {
     expect(readFileSync(path.join(out, "protocol/v2.ts"), "utf8")).not.toContain("nickname");
   });
 
-  // The one test through the real command line (argv, stderr, exit code), on a small bundle so
-  // that the child process loads no bundler or OpenAPI tools.
+  // The one test through the real command line as npm runs it (argv, stderr, exit code), on a
+  // small bundle so that the child process loads no bundler or OpenAPI tools.
   it("the command: `codegen --check --input` against a folder it never wrote exits 1 and says how to fix it", async () => {
     const dir = path.join(work, "check-cli");
     const bundle = path.join(work, "small-bundle.json");
     writeFileSync(bundle, JSON.stringify({ definitions: { Mode: { enum: ["a", "b"] }, Holder: { type: "object", properties: { mode: { $ref: "#/definitions/Mode" } } } } }));
-    const result = await runTsx(codegenScript, ["--check", "--input", bundle, "--out", dir]);
+    const result = await run(process.execPath, [codegenLauncher, "--check", "--input", bundle, "--out", dir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("types.ts (missing)");
     expect(result.stderr).toContain("Fix: run `npm run codegen`");
