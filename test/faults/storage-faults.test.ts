@@ -12,7 +12,7 @@ import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult } from "../support
 import { run } from "../support/run.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { DIST, expectHomeUnchanged, scaled, scaledTimeout, seededRandom, snapshotHome, waitForDist } from "./support.js";
-import { describeIf } from "../support/requirements.js";
+import { describeIf, prlimitCommand, rootTmpfs, unshareMounts } from "../support/requirements.js";
 
 /**
  * Storage faults with real files and real processes: a read-only CODEX_HOME (a read-only bind
@@ -54,40 +54,19 @@ function seed(home: string, key: string): void {
   writeFileSync(path.join(home, AUTH_JSON_LOCK_FILE), "", { mode: 0o600 });
 }
 
-const IS_ROOT = process.getuid?.() === 0;
-
-/** `unshare -m` (root) or `unshare -rm` (a user namespace) can give one child a private mount table. */
-const UNSHARE = (() => {
-  for (const flags of IS_ROOT ? [["-m"], ["-rm"]] : [["-rm"]]) {
-    if (spawnSync("unshare", [...flags, "true"]).status === 0) return flags;
-  }
-  return null;
-})();
-
-/** Root can mount a tmpfs (to fill it). */
-const CAN_MOUNT_TMPFS = (() => {
-  if (!IS_ROOT) return false;
-  const dir = mkdtempSync(path.join(tmpdir(), "codex-auth-tmpfs-probe-"));
-  try {
-    if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", dir]).status !== 0) return false;
-    return spawnSync("umount", [dir]).status === 0;
-  } finally {
-    rmdirSync(dir);
-  }
-})();
-
-const HAS_PRLIMIT = spawnSync("prlimit", ["--version"]).status === 0;
+/** What the privileged cases need from outside npm: util-linux, root (test/support/requirements.ts). */
+const UNSHARE = unshareMounts();
 
 /** The CLI with `dir` read-only: bind-mounted onto itself read-only in a private mount namespace, so only this child sees it. */
 function runWithReadOnly(dir: string, args: string[], options: { stdin?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
   const script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"';
-  return run("unshare", [...UNSHARE!, "sh", "-c", script, dir, process.execPath, CLI, ...args], {
+  return run("unshare", [...UNSHARE.flags!, "sh", "-c", script, dir, process.execPath, CLI, ...args], {
     env: cleanEnv(options.env),
     input: options.stdin ?? "",
   });
 }
 
-describeIf({ what: "unshare with mount namespaces (util-linux, root or user namespaces)", available: UNSHARE !== null, enable: "sudo apt-get install -y util-linux && sudo npm test" }, "read-only CODEX_HOME (a read-only bind mount in a private mount namespace; needs unshare)", () => {
+describeIf(UNSHARE, "read-only CODEX_HOME (a read-only bind mount in a private mount namespace; needs unshare)", () => {
   let dev: DevServer;
   beforeAll(async () => {
     waitForDist();
@@ -162,7 +141,7 @@ function tinyTmpfs(sizeKb: number) {
   };
 }
 
-describeIf({ what: "root, to mount a tmpfs", available: CAN_MOUNT_TMPFS, enable: "sudo npm test" }, "disk full (a 64 KiB tmpfs as CODEX_HOME; needs root to mount)", () => {
+describeIf(rootTmpfs(), "disk full (a 64 KiB tmpfs as CODEX_HOME; needs root to mount)", () => {
   it("no room for the new auth.json: ENOSPC with the path, the old file intact, no temp or lock file left; it works once there is room", async () => {
     const fs = tinyTmpfs(64);
     try {
@@ -214,7 +193,7 @@ describeIf({ what: "root, to mount a tmpfs", available: CAN_MOUNT_TMPFS, enable:
   });
 });
 
-describeIf({ what: "prlimit (Debian util-linux)", available: HAS_PRLIMIT, enable: "sudo apt-get install -y util-linux" }, "file-size limit (RLIMIT_FSIZE through prlimit: EFBIG, no privileges needed)", () => {
+describeIf(prlimitCommand(), "file-size limit (RLIMIT_FSIZE through prlimit: EFBIG, no privileges needed)", () => {
   it("a write cut short by the limit fails with the path, the old file intact and no temp file left", async () => {
     const home = tempDir("codex-auth-fsize-");
     try {
