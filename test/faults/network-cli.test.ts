@@ -6,15 +6,21 @@ import { startDevServer, type DevServer, type NetworkFault } from "../../src/dev
 import { initializeMessage, RawAppServer } from "../support/app-server-process.js";
 import { OutboundValidator } from "../support/app-server-validation.js";
 import { useCliHarness } from "../support/cli-harness.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { runCodexAuth, tempDir, type CliResult } from "../support/cli-process.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { DEADLINE_FAULTS, escapeRegExp, expectHomeUnchanged, QUICK_FAULTS, REASONS, snapshotHome, waitForDist } from "./support.js";
 
 /**
- * AuthAPI and backend faults against the real processes: `login --with-access-token`, `login status`
- * with a stored PAT, and the app-server's `account/rateLimits/read`. Each fault must give the
- * contract's error (exact text where the contract fixes it), within the client's deadline (the
- * call returns), with CODEX_HOME byte-for-byte unchanged and no secret in any output.
+ * AuthAPI and backend faults against the CLI and the app-server: `login --with-access-token`,
+ * `login status` with a stored PAT, and the app-server's `account/rateLimits/read`. Each fault must
+ * give the contract's error (exact text where the contract fixes it), within the client's deadline
+ * (the call returns), with CODEX_HOME byte-for-byte unchanged and no secret in any output.
+ *
+ * The CLI's fault matrices run in process (`runCli`, what the bin calls: test/support/cli-in-process.ts),
+ * since a process per fault only repeated Node's start-up; real processes of the bundled bin cover
+ * each command's wiring (a recovering PAT login, `login status --json`), the app-server, and the
+ * faults that end at the client's own deadline.
  */
 
 const WHOAMI = "/api/accounts/v1/user-auth-credential/whoami";
@@ -86,6 +92,10 @@ function usageReason(fault: NetworkFault, url: string, deadline = "10 s"): RegEx
   }
 }
 
+/** `codex-auth <args>` in process with this test's CODEX_HOME and the dev server, recorded for the secret scan. */
+const runHere = (args: string[], stdin?: string) =>
+  runCliInProcess(args, { env: { ...dev.env(), CODEX_HOME: cli.home }, ...(stdin === undefined ? {} : { stdin }), captured: cli.captured });
+
 function seedApiKey(home: string): void {
   writeFileSync(path.join(home, "auth.json"), JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: SEEDED_KEY }, null, 2), { mode: 0o600 });
 }
@@ -103,13 +113,13 @@ function expectReason(result: CliResult, prefix: string, pattern: RegExp, firstL
   expect(reason).toMatch(pattern);
 }
 
-describe("AuthAPI whoami faults: `login --with-access-token`", () => {
+describe("AuthAPI whoami faults: `login --with-access-token` (the matrix in process; the recovery test as a process)", () => {
   it.each([...QUICK_FAULTS, OVERSIZED])("%s: the contract's error, exit 1, the stored API key unchanged", async (_label, fault) => {
     seedApiKey(cli.home);
     const before = snapshotHome(cli.home);
     const calls = dev.count("GET", WHOAMI);
     dev.injectFault(WHOAMI, fault);
-    const result = await cli.run(["login", "--with-access-token"], { stdin: PAT });
+    const result = await runHere(["login", "--with-access-token"], PAT);
     expectReason(result, "Error logging in with access token: ", whoamiReason(fault, whoamiUrl()), "Reading access token from stdin...\n");
     expect(result.stdout).toBe("");
     expect(dev.count("GET", WHOAMI)).toBe(calls + 1);
@@ -128,12 +138,12 @@ describe("AuthAPI whoami faults: `login --with-access-token`", () => {
   });
 });
 
-describe("AuthAPI whoami faults: `login status` with a stored PAT", () => {
+describe("AuthAPI whoami faults: `login status` with a stored PAT (the matrix in process; --json as a process)", () => {
   it.each([...QUICK_FAULTS, OVERSIZED])("%s: `Error checking login status: ...`, exit 1, auth.json unchanged", async (_label, fault) => {
     seedPat(cli.home);
     const before = snapshotHome(cli.home);
     dev.injectFault(WHOAMI, fault);
-    const result = await cli.run(["login", "status"]);
+    const result = await runHere(["login", "status"]);
     expectReason(result, "Error checking login status: ", whoamiReason(fault, whoamiUrl()));
     expect(dev.faults).toEqual([]);
     expectHomeUnchanged(cli.home, before, "login status");

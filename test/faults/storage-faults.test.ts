@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { holdFlocks } from "../auth/store/fixtures/flock-holder.js";
 import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult } from "../support/cli-process.js";
 import { run } from "../support/run.js";
+import { until } from "../support/helpers.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { DIST, expectHomeUnchanged, scaled, scaledTimeout, seededRandom, snapshotHome, waitForDist } from "./support.js";
 import { describeIf, prlimitCommand, rootTmpfs, unshareMounts } from "../support/requirements.js";
@@ -327,6 +328,27 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
   }, scaledTimeout(60_000));
 });
 
+/** Whether a process other than this one and `except` has `file` open (Linux /proc). */
+function openedByAnother(file: string, except: number): boolean {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === except || Number(pid) === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === file) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
+}
+
 /** A pid that belonged to a process which has exited. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ["-e", "0"]);
@@ -396,8 +418,8 @@ describe("lock files: codex-auth's old ones, and flock held by another process (
       const before = snapshotHome(home.dir);
       const key = secret("sk-held-new-");
       const pending = login(home.dir, key);
-      // The login has had time to start and find the lock; it must still be waiting, the file untouched.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Once the login has opened auth.lock it is polling for it: it must be waiting, the file untouched.
+      await until(() => openedByAnother(path.join(home.dir, AUTH_LOCK_FILE), holder.pid), "the login to open auth.lock");
       expectHomeUnchanged(home.dir, before, "while the lock is held");
       await holder.release();
       const result = await pending;
