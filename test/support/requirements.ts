@@ -125,7 +125,7 @@ export const chromium = once(
 );
 
 /** git, for tests that build throwaway repositories. */
-export const git = once(() => commands("git", { git: "git" }, "git", "sudo apt-get install -y git"));
+export const git = once(() => commands("git", { git: "git" }, "throwaway git repositories", "sudo apt-get install -y git"));
 
 export interface SkipRecord {
   file: string;
