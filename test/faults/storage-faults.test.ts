@@ -234,6 +234,12 @@ for (let i = 0; ; i++) {
 }
 `;
 
+/**
+ * The kill loops' children touch only files: without NODE_EXTRA_CA_CERTS (where a machine sets it,
+ * every Node start parses that CA bundle, about twice the CPU of a bare start).
+ */
+const LOCAL_ONLY = { ...process.env, NODE_EXTRA_CA_CERTS: undefined };
+
 describe("crash between write and rename: writers SIGKILLed at random moments", () => {
   it(`store-level: ${scaled(40)} writers killed mid-loop; auth.json is always the last or the in-flight save, 0600, and the next writer cleans up`, async () => {
     waitForDist();
@@ -242,7 +248,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
     let caughtMidWrite = 0;
     try {
       for (let round = 0; round < scaled(40); round++) {
-        const child = spawn(process.execPath, ["--input-type=module", "-e", WRITER, home.dir, DIST("src/auth/store/file-store.js")], { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, ["--input-type=module", "-e", WRITER, home.dir, DIST("src/auth/store/file-store.js")], { env: LOCAL_ONLY, stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         let err = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
@@ -301,7 +307,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
       const span = Math.max(50, Date.now() - probe);
       for (let round = 0; round < scaled(12); round++) {
         const key = secret(`sk-kill-cli-${round}-`);
-        const child = spawn(process.execPath, [CLI, "login", "--with-api-key"], { env: cleanEnv({ CODEX_HOME: home.dir }), stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [CLI, "login", "--with-api-key"], { env: cleanEnv({ CODEX_HOME: home.dir, NODE_EXTRA_CA_CERTS: undefined }), stdio: ["pipe", "pipe", "pipe"] });
         let err = "";
         child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
         const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));

@@ -156,7 +156,9 @@ export class Bench {
   }
 
   env(store: StoreCase, home: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    const base: Record<string, string | undefined> = { ...this.dev.env(), CODEX_HOME: home, CODEX_AUTH_NO_BROWSER: "1", NO_COLOR: "1", ...extra };
+    // Both tools only talk to the dev-server (plain HTTP on 127.0.0.1); NODE_EXTRA_CA_CERTS, where a
+    // machine sets it, makes every Node start parse a CA bundle (twice the CPU of `login status`).
+    const base: Record<string, string | undefined> = { ...this.dev.env(), CODEX_HOME: home, CODEX_AUTH_NO_BROWSER: "1", NO_COLOR: "1", NODE_EXTRA_CA_CERTS: undefined, ...extra };
     if (!store.secretService) return withoutSecretService(base);
     if (this.secretService === null) throw new Error("this bench was started without a Secret Service");
     return { ...base, ...this.secretService.env };
