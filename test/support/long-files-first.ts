@@ -20,7 +20,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 const MEASURED_LONGEST = [
   "test/package/consumer-matrix.test.ts", // 97 s
   "test/faults/storage-faults.test.ts", // 88 s
-  "test/faults/network-cli.test.ts", // 63 s
+  "test/faults/network-cli.test.ts", // 63 s (before its fault matrices ran in process)
   "test/e2e/differential/credentials.test.ts", // 53 s
   "test/e2e/chatgpt-refresh.test.ts", // 46 s
   "test/codegen/codegen.test.ts", // 41 s
