@@ -1,6 +1,7 @@
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
+import LongFilesFirst from "./test/support/long-files-first.js";
 
 /**
  * `npm test`. Most files wait on child processes and local servers rather than compute, so more
@@ -9,6 +10,9 @@ import { defineConfig } from "vitest/config";
  * Knobs: CODEX_AUTH_TEST_WORKERS (files at once, default 4), CODEX_AUTH_TEST_TIMEOUT_MS (per test
  * and hook, default 120 s: far above what any test takes on a loaded machine; a hung test still
  * ends). Processes under test get patient deadlines (test/support/deadlines.ts).
+ *
+ * Files start longest first, judged by folder, the same with or without vitest's duration cache
+ * (test/support/long-files-first.ts).
  */
 export const testWorkers = Number(process.env.CODEX_AUTH_TEST_WORKERS) || 4;
 export const testTimeoutMs = Number(process.env.CODEX_AUTH_TEST_TIMEOUT_MS) || 120_000;
@@ -28,5 +32,6 @@ export default defineConfig({
     isolate: false,
     testTimeout: testTimeoutMs,
     hookTimeout: testTimeoutMs,
+    sequence: { sequencer: LongFilesFirst },
   },
 });

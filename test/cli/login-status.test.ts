@@ -5,6 +5,7 @@ import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { WHOAMI_PATH } from "../../src/http/authapi.js";
 import { agentIdentityJwt } from "../auth/jwt.js";
 import { useCliHarness } from "../support/cli-harness.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 
 let dev: DevServer;
 beforeAll(async () => {
@@ -14,7 +15,15 @@ afterAll(async () => {
   await dev.close();
 });
 
-const cli = useCliHarness(() => dev.env());
+/**
+ * `login status` as the shipped bin (a process: exit codes, streams, a live whoami per process) for
+ * the API key, the PAT and nobody logged in; the other cases run the same command in process
+ * (`runCli`, what the bin calls: test/support/cli-in-process.ts), without a Node start-up each.
+ */
+// Children talk only to the dev-server: no NODE_EXTRA_CA_CERTS bundle to parse at each start.
+const cli = useCliHarness(() => ({ ...dev.env(), NODE_EXTRA_CA_CERTS: undefined }));
+const runHere = (args: string[], env: Record<string, string> = {}) =>
+  runCliInProcess(args, { env: { ...dev.env(), CODEX_HOME: cli.home, ...env }, captured: cli.captured });
 const whoamiPath = `/api/accounts${WHOAMI_PATH}`;
 const writeAuth = (content: string) => writeFileSync(path.join(cli.home, "auth.json"), content, { mode: 0o600 });
 
@@ -34,7 +43,7 @@ describe("codex-auth login status", () => {
 
   it("--json prints one machine-readable object on stdout", async () => {
     writeAuth(`{\n  "auth_mode": "apikey",\n  "OPENAI_API_KEY": "${cli.secret("sk-proj-1234567890ABCDE")}"\n}`);
-    const result = await cli.run(["login", "status", "--json"]);
+    const result = await runHere(["login", "status", "--json"]);
     expect(result.code).toBe(0);
     expect(result.stdout.trimEnd().split("\n")).toHaveLength(1);
     expect(JSON.parse(result.stdout)).toEqual({
@@ -64,9 +73,9 @@ describe("codex-auth login status", () => {
     const token = cli.secret("at-status-revoked-later-0001");
     dev.addPersonalAccessToken(token);
     writeAuth(`{\n  "OPENAI_API_KEY": null,\n  "personal_access_token": "${token}"\n}`);
-    expect((await cli.run(["login", "status"])).code).toBe(0);
+    expect((await runHere(["login", "status"])).code).toBe(0);
     dev.addPersonalAccessToken(token, { status: 401 });
-    const result = await cli.run(["login", "status", "--json"]);
+    const result = await runHere(["login", "status", "--json"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("Error checking login status: personal access token metadata request failed with status 401 Unauthorized\n");
     expect(JSON.parse(result.stdout)).toMatchObject({ loggedIn: false, error: "personal access token metadata request failed with status 401 Unauthorized" });
@@ -74,7 +83,7 @@ describe("codex-auth login status", () => {
 
   it("Agent Identity JWT: 'Logged in using access token'", async () => {
     writeAuth(JSON.stringify({ auth_mode: "agentIdentity", OPENAI_API_KEY: null, agent_identity: cli.secret(agentIdentityJwt({ account_id: "acct-1" })) }));
-    expect((await cli.run(["login", "status"])).stderr).toBe("Logged in using access token\n");
+    expect((await runHere(["login", "status"])).stderr).toBe("Logged in using access token\n");
   });
 
   it("not logged in: exit 1 (and --json says so)", async () => {
@@ -85,13 +94,13 @@ describe("codex-auth login status", () => {
 
   it("ignores CODEX_API_KEY but honours CODEX_ACCESS_TOKEN, as Codex's status does", async () => {
     const envKey = cli.secret("sk-env-key-for-status-00000");
-    expect((await cli.run(["login", "status"], { env: { CODEX_API_KEY: envKey } })).stderr).toBe("Not logged in\n");
-    const result = await cli.run(["login", "status", "--json"], { env: { CODEX_ACCESS_TOKEN: "at-demo-valid" } });
+    expect((await runHere(["login", "status"], { CODEX_API_KEY: envKey })).stderr).toBe("Not logged in\n");
+    const result = await runHere(["login", "status", "--json"], { CODEX_ACCESS_TOKEN: "at-demo-valid" });
     expect(JSON.parse(result.stdout)).toMatchObject({ authMode: "personalAccessToken", source: "env" });
   });
 
   it("filters stored auth the forced login method does not allow", async () => {
     writeAuth(`{\n  "OPENAI_API_KEY": null,\n  "personal_access_token": "at-demo-valid"\n}`);
-    expect(await cli.run(["-c", "forced_login_method=api", "login", "status"])).toEqual({ code: 1, stdout: "", stderr: "Not logged in\n" });
+    expect(await runHere(["-c", "forced_login_method=api", "login", "status"])).toEqual({ code: 1, stdout: "", stderr: "Not logged in\n" });
   });
 });

@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSchemaDiff } from "../../scripts/schema-diff/run.js";
+import { describeIf, git as gitRequirement } from "../support/requirements.js";
+import { TSX_LOADER } from "../support/run.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(REPO, "node_modules/.bin/tsx");
 const SCRIPT = path.join(REPO, "scripts/schema-diff.ts");
 const UPSTREAM = path.join(REPO, "test/fixtures/codex/upstream-codex");
 const DRAFT_07 = "http://json-schema.org/draft-07/schema#";
@@ -31,7 +32,8 @@ async function schemaDiff(args: string[], cwd: string): Promise<Run> {
 
 function schemaDiffProcess(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [SCRIPT, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    // The tsx loader in one Node process (node_modules/.bin/tsx would start a second one).
+    const child = spawn(process.execPath, ["--import", TSX_LOADER, SCRIPT, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -128,12 +130,21 @@ describe("schema:diff", () => {
   });
 });
 
-/** A git repository holding a copy of the project's protocol schemas. */
+/**
+ * A git repository holding a copy of the project's protocol schemas in one commit on main: made
+ * once per file, then copied (`.git` included) for each test, which is the same repository without
+ * three git processes per test.
+ */
+let template: string | undefined;
 function gitRepo(): string {
+  if (template === undefined) {
+    template = tempDir();
+    cpSync(path.join(REPO, "schemas/app-server"), path.join(template, "schemas/app-server"), { recursive: true });
+    git(template, "init", "-q", "-b", "main");
+    commitAll(template, "schemas");
+  }
   const dir = tempDir();
-  cpSync(path.join(REPO, "schemas/app-server"), path.join(dir, "schemas/app-server"), { recursive: true });
-  git(dir, "init", "-q", "-b", "main");
-  commitAll(dir, "schemas");
+  cpSync(template, dir, { recursive: true });
   return dir;
 }
 
@@ -170,7 +181,7 @@ async function check(dir: string, ...args: string[]) {
   return { ...run, report: run.stdout ? JSON.parse(run.stdout) : undefined };
 }
 
-describe("schema:check", () => {
+describeIf(gitRequirement(), "schema:check (git repositories in temporary folders)", () => {
   it("a clean single-commit clone has no baseline and passes with a note", async () => {
     const dir = gitRepo();
     const run = await check(dir);

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KEYRING_SERVICE, keyringAccount, NO_SECRET_SERVICE } from "../../src/auth/store/keyring-store.js";
 import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult, type TempDir } from "../support/cli-process.js";
+import { describeIf, itIf, keyutils, secretService } from "../support/requirements.js";
 import { assertNoSecrets } from "../support/secrets.js";
 import { startSecretService, withoutSecretService, type SecretService } from "../support/secret-service.js";
 
@@ -14,6 +15,10 @@ import { startSecretService, withoutSecretService, type SecretService } from "..
  * with Codex's message (even where a kernel keyring exists: Codex never looks there, so neither do
  * we) and `auto` falls back to auth.json. The same cells against the real Codex binary are in
  * test/e2e/differential/.
+ *
+ * The Secret Service suite needs Debian's dbus-daemon, dbus-bin, gnome-keyring and libsecret-tools,
+ * the kernel-keyring case keyutils: without them they are skipped and named at the end of the run
+ * (under CI they fail: test/support/requirements.ts).
  */
 const KEY = "sk-proj-keyring-secret-ABCDE";
 const KEYRING = ["-c", "cli_auth_credentials_store=keyring"];
@@ -25,10 +30,11 @@ beforeEach(() => (home = tempDir("codex-auth-keyring-")));
 afterEach(() => home.remove());
 
 function run(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<CliResult> {
-  return runCodexAuth(args, { env: { CODEX_HOME: home.dir, ...env }, ...(stdin === undefined ? {} : { stdin }) });
+  // No network here: no NODE_EXTRA_CA_CERTS bundle for each child to parse at start.
+  return runCodexAuth(args, { env: { CODEX_HOME: home.dir, NODE_EXTRA_CA_CERTS: undefined, ...env }, ...(stdin === undefined ? {} : { stdin }) });
 }
 
-describe("with a Secret Service (gnome-keyring on a private D-Bus session)", () => {
+describeIf(secretService(), "with a Secret Service (gnome-keyring on a private D-Bus session)", () => {
   let secretService: SecretService;
   beforeAll(async () => {
     secretService = await startSecretService();
@@ -93,7 +99,7 @@ describe("without a Secret Service (no D-Bus session, as on a headless server)",
     assertNoSecrets([login.stdout, login.stderr], [KEY]);
   });
 
-  it("keyring: a kernel session keyring (keyutils) is not used either, since Codex never looks there", async () => {
+  itIf(keyutils(), "keyring: a kernel session keyring (keyutils) is not used either, since Codex never looks there", async () => {
     // `keyctl session -` gives the CLI a fresh kernel session keyring (Debian package keyutils).
     const child = spawn("keyctl", ["session", "-", process.execPath, CLI, ...KEYRING, "login", "--with-api-key"], {
       env: cleanEnv({ CODEX_HOME: home.dir, ...env() }),

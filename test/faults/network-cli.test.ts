@@ -6,15 +6,21 @@ import { startDevServer, type DevServer, type NetworkFault } from "../../src/dev
 import { initializeMessage, RawAppServer } from "../support/app-server-process.js";
 import { OutboundValidator } from "../support/app-server-validation.js";
 import { useCliHarness } from "../support/cli-harness.js";
+import { runCliInProcess } from "../support/cli-in-process.js";
 import { runCodexAuth, tempDir, type CliResult } from "../support/cli-process.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { DEADLINE_FAULTS, escapeRegExp, expectHomeUnchanged, QUICK_FAULTS, REASONS, snapshotHome, waitForDist } from "./support.js";
 
 /**
- * AuthAPI and backend faults against the real processes: `login --with-access-token`, `login status`
- * with a stored PAT, and the app-server's `account/rateLimits/read`. Each fault must give the
- * contract's error (exact text where the contract fixes it), within the client's deadline (the
- * call returns), with CODEX_HOME byte-for-byte unchanged and no secret in any output.
+ * AuthAPI and backend faults against the CLI and the app-server: `login --with-access-token`,
+ * `login status` with a stored PAT, and the app-server's `account/rateLimits/read`. Each fault must
+ * give the contract's error (exact text where the contract fixes it), within the client's deadline
+ * (the call returns), with CODEX_HOME byte-for-byte unchanged and no secret in any output.
+ *
+ * The CLI's fault matrices run in process (`runCli`, what the bin calls: test/support/cli-in-process.ts),
+ * since a process per fault only repeated Node's start-up; real processes of the bundled bin cover
+ * each command's wiring (a recovering PAT login, `login status --json`), the app-server, and the
+ * faults that end at the client's own deadline.
  */
 
 const WHOAMI = "/api/accounts/v1/user-auth-credential/whoami";
@@ -24,7 +30,8 @@ const SEEDED_KEY = `sk-fault-seeded-${randomBytes(16).toString("hex")}`;
 const OVERSIZED: readonly [string, NetworkFault] = ["an oversized (50 MB) body", { kind: "oversized" }];
 
 let dev: DevServer;
-const cli = useCliHarness(() => dev.env());
+// Children talk only to dev-servers: no NODE_EXTRA_CA_CERTS bundle to parse at each start.
+const cli = useCliHarness(() => ({ ...dev.env(), NODE_EXTRA_CA_CERTS: undefined }));
 cli.secret(PAT);
 cli.secret(SEEDED_KEY);
 
@@ -86,6 +93,10 @@ function usageReason(fault: NetworkFault, url: string, deadline = "10 s"): RegEx
   }
 }
 
+/** `codex-auth <args>` in process with this test's CODEX_HOME and the dev server, recorded for the secret scan. */
+const runHere = (args: string[], stdin?: string) =>
+  runCliInProcess(args, { env: { ...dev.env(), CODEX_HOME: cli.home }, ...(stdin === undefined ? {} : { stdin }), captured: cli.captured });
+
 function seedApiKey(home: string): void {
   writeFileSync(path.join(home, "auth.json"), JSON.stringify({ auth_mode: "apikey", OPENAI_API_KEY: SEEDED_KEY }, null, 2), { mode: 0o600 });
 }
@@ -103,13 +114,13 @@ function expectReason(result: CliResult, prefix: string, pattern: RegExp, firstL
   expect(reason).toMatch(pattern);
 }
 
-describe("AuthAPI whoami faults: `login --with-access-token`", () => {
+describe("AuthAPI whoami faults: `login --with-access-token` (the matrix in process; the recovery test as a process)", () => {
   it.each([...QUICK_FAULTS, OVERSIZED])("%s: the contract's error, exit 1, the stored API key unchanged", async (_label, fault) => {
     seedApiKey(cli.home);
     const before = snapshotHome(cli.home);
     const calls = dev.count("GET", WHOAMI);
     dev.injectFault(WHOAMI, fault);
-    const result = await cli.run(["login", "--with-access-token"], { stdin: PAT });
+    const result = await runHere(["login", "--with-access-token"], PAT);
     expectReason(result, "Error logging in with access token: ", whoamiReason(fault, whoamiUrl()), "Reading access token from stdin...\n");
     expect(result.stdout).toBe("");
     expect(dev.count("GET", WHOAMI)).toBe(calls + 1);
@@ -128,12 +139,12 @@ describe("AuthAPI whoami faults: `login --with-access-token`", () => {
   });
 });
 
-describe("AuthAPI whoami faults: `login status` with a stored PAT", () => {
+describe("AuthAPI whoami faults: `login status` with a stored PAT (the matrix in process; --json as a process)", () => {
   it.each([...QUICK_FAULTS, OVERSIZED])("%s: `Error checking login status: ...`, exit 1, auth.json unchanged", async (_label, fault) => {
     seedPat(cli.home);
     const before = snapshotHome(cli.home);
     dev.injectFault(WHOAMI, fault);
-    const result = await cli.run(["login", "status"]);
+    const result = await runHere(["login", "status"]);
     expectReason(result, "Error checking login status: ", whoamiReason(fault, whoamiUrl()));
     expect(dev.faults).toEqual([]);
     expectHomeUnchanged(cli.home, before, "login status");
@@ -159,7 +170,7 @@ describe("AuthAPI whoami faults: `login status` with a stored PAT", () => {
 
 /** A spawned app-server whose every stdout line is validated, with a stored PAT and the dev server's URLs. */
 function appServer(home: string, devServer: DevServer, env: Record<string, string> = {}): { server: RawAppServer; validator: OutboundValidator } {
-  const server = new RawAppServer({ env: { ...devServer.env(), CODEX_HOME: home, ...env }, config: [`chatgpt_base_url=${devServer.chatgptBaseUrl}`] });
+  const server = new RawAppServer({ env: { ...devServer.env(), CODEX_HOME: home, NODE_EXTRA_CA_CERTS: undefined, ...env }, config: [`chatgpt_base_url=${devServer.chatgptBaseUrl}`] });
   const validator = new OutboundValidator();
   const send = server.send.bind(server);
   server.send = (message) => {
@@ -245,7 +256,7 @@ describe("faults that only end at the client's own deadline (CODEX_AUTH_HTTP_TIM
         server.addPersonalAccessToken(PAT);
         const home = tempDir("codex-auth-fault-deadline-");
         try {
-          const env = { ...server.env(), CODEX_HOME: home.dir, ...HTTP_DEADLINE.env };
+          const env = { ...server.env(), CODEX_HOME: home.dir, NODE_EXTRA_CA_CERTS: undefined, ...HTTP_DEADLINE.env };
           const url = `${server.authApiBaseUrl}${WHOAMI.slice("/api/accounts".length)}`;
           if (caller === "login") {
             seedApiKey(home.dir);

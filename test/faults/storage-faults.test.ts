@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,9 +10,10 @@ import { startDevServer, type DevServer } from "../../src/dev-server/index.js";
 import { holdFlocks } from "../auth/store/fixtures/flock-holder.js";
 import { CLI, cleanEnv, runCodexAuth, tempDir, type CliResult } from "../support/cli-process.js";
 import { run } from "../support/run.js";
+import { until } from "../support/helpers.js";
 import { CapturedStreams } from "../support/secrets.js";
 import { DIST, expectHomeUnchanged, scaled, scaledTimeout, seededRandom, snapshotHome, waitForDist } from "./support.js";
-import { describeIf } from "../support/requirements.js";
+import { describeIf, prlimitCommand, rootTmpfs, unshareMounts } from "../support/requirements.js";
 
 /**
  * Storage faults with real files and real processes: a read-only CODEX_HOME (a read-only bind
@@ -54,40 +55,19 @@ function seed(home: string, key: string): void {
   writeFileSync(path.join(home, AUTH_JSON_LOCK_FILE), "", { mode: 0o600 });
 }
 
-const IS_ROOT = process.getuid?.() === 0;
-
-/** `unshare -m` (root) or `unshare -rm` (a user namespace) can give one child a private mount table. */
-const UNSHARE = (() => {
-  for (const flags of IS_ROOT ? [["-m"], ["-rm"]] : [["-rm"]]) {
-    if (spawnSync("unshare", [...flags, "true"]).status === 0) return flags;
-  }
-  return null;
-})();
-
-/** Root can mount a tmpfs (to fill it). */
-const CAN_MOUNT_TMPFS = (() => {
-  if (!IS_ROOT) return false;
-  const dir = mkdtempSync(path.join(tmpdir(), "codex-auth-tmpfs-probe-"));
-  try {
-    if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", dir]).status !== 0) return false;
-    return spawnSync("umount", [dir]).status === 0;
-  } finally {
-    rmdirSync(dir);
-  }
-})();
-
-const HAS_PRLIMIT = spawnSync("prlimit", ["--version"]).status === 0;
+/** What the privileged cases need from outside npm: util-linux, root (test/support/requirements.ts). */
+const UNSHARE = unshareMounts();
 
 /** The CLI with `dir` read-only: bind-mounted onto itself read-only in a private mount namespace, so only this child sees it. */
 function runWithReadOnly(dir: string, args: string[], options: { stdin?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
   const script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"';
-  return run("unshare", [...UNSHARE!, "sh", "-c", script, dir, process.execPath, CLI, ...args], {
+  return run("unshare", [...UNSHARE.flags!, "sh", "-c", script, dir, process.execPath, CLI, ...args], {
     env: cleanEnv(options.env),
     input: options.stdin ?? "",
   });
 }
 
-describeIf({ what: "unshare with mount namespaces (util-linux, root or user namespaces)", available: UNSHARE !== null, enable: "sudo apt-get install -y util-linux && sudo npm test" }, "read-only CODEX_HOME (a read-only bind mount in a private mount namespace; needs unshare)", () => {
+describeIf(UNSHARE, "read-only CODEX_HOME (a read-only bind mount in a private mount namespace; needs unshare)", () => {
   let dev: DevServer;
   beforeAll(async () => {
     waitForDist();
@@ -162,7 +142,7 @@ function tinyTmpfs(sizeKb: number) {
   };
 }
 
-describeIf({ what: "root, to mount a tmpfs", available: CAN_MOUNT_TMPFS, enable: "sudo npm test" }, "disk full (a 64 KiB tmpfs as CODEX_HOME; needs root to mount)", () => {
+describeIf(rootTmpfs(), "disk full (a 64 KiB tmpfs as CODEX_HOME; needs root to mount)", () => {
   it("no room for the new auth.json: ENOSPC with the path, the old file intact, no temp or lock file left; it works once there is room", async () => {
     const fs = tinyTmpfs(64);
     try {
@@ -214,7 +194,7 @@ describeIf({ what: "root, to mount a tmpfs", available: CAN_MOUNT_TMPFS, enable:
   });
 });
 
-describeIf({ what: "prlimit (Debian util-linux)", available: HAS_PRLIMIT, enable: "sudo apt-get install -y util-linux" }, "file-size limit (RLIMIT_FSIZE through prlimit: EFBIG, no privileges needed)", () => {
+describeIf(prlimitCommand(), "file-size limit (RLIMIT_FSIZE through prlimit: EFBIG, no privileges needed)", () => {
   it("a write cut short by the limit fails with the path, the old file intact and no temp file left", async () => {
     const home = tempDir("codex-auth-fsize-");
     try {
@@ -254,6 +234,12 @@ for (let i = 0; ; i++) {
 }
 `;
 
+/**
+ * The kill loops' children touch only files: without NODE_EXTRA_CA_CERTS (where a machine sets it,
+ * every Node start parses that CA bundle, about twice the CPU of a bare start).
+ */
+const LOCAL_ONLY = { ...process.env, NODE_EXTRA_CA_CERTS: undefined };
+
 describe("crash between write and rename: writers SIGKILLed at random moments", () => {
   it(`store-level: ${scaled(40)} writers killed mid-loop; auth.json is always the last or the in-flight save, 0600, and the next writer cleans up`, async () => {
     waitForDist();
@@ -262,7 +248,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
     let caughtMidWrite = 0;
     try {
       for (let round = 0; round < scaled(40); round++) {
-        const child = spawn(process.execPath, ["--input-type=module", "-e", WRITER, home.dir, DIST("src/auth/store/file-store.js")], { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, ["--input-type=module", "-e", WRITER, home.dir, DIST("src/auth/store/file-store.js")], { env: LOCAL_ONLY, stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         let err = "";
         child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
@@ -321,7 +307,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
       const span = Math.max(50, Date.now() - probe);
       for (let round = 0; round < scaled(12); round++) {
         const key = secret(`sk-kill-cli-${round}-`);
-        const child = spawn(process.execPath, [CLI, "login", "--with-api-key"], { env: cleanEnv({ CODEX_HOME: home.dir }), stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [CLI, "login", "--with-api-key"], { env: cleanEnv({ CODEX_HOME: home.dir, NODE_EXTRA_CA_CERTS: undefined }), stdio: ["pipe", "pipe", "pipe"] });
         let err = "";
         child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
         const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
@@ -347,6 +333,27 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
     }
   }, scaledTimeout(60_000));
 });
+
+/** Whether a process other than this one and `except` has `file` open (Linux /proc). */
+function openedByAnother(file: string, except: number): boolean {
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === except || Number(pid) === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === file) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
+}
 
 /** A pid that belonged to a process which has exited. */
 async function deadPid(): Promise<number> {
@@ -417,8 +424,8 @@ describe("lock files: codex-auth's old ones, and flock held by another process (
       const before = snapshotHome(home.dir);
       const key = secret("sk-held-new-");
       const pending = login(home.dir, key);
-      // The login has had time to start and find the lock; it must still be waiting, the file untouched.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Once the login has opened auth.lock it is polling for it: it must be waiting, the file untouched.
+      await until(() => openedByAnother(path.join(home.dir, AUTH_LOCK_FILE), holder.pid), "the login to open auth.lock");
       expectHomeUnchanged(home.dir, before, "while the lock is held");
       await holder.release();
       const result = await pending;

@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { describe, it } from "vitest";
-import { recordSkip, type Requirement } from "./requirements.js";
+import { CHROMIUM_PATH, chromium as chromiumRequirement, describeIf } from "./requirements.js";
 
 /**
  * A real browser for the login e2e tests: Debian's `chromium` (installed by `.ci/run`), driven by
@@ -12,9 +11,11 @@ import { recordSkip, type Requirement } from "./requirements.js";
  * `CODEX_AUTH_CHROMIUM`.
  *
  * Without the binary the browser suites FAIL under CI (`CI` set): CI installs it, so its absence
- * is a broken setup, not a reason to skip. Locally they are skipped with a message saying so.
+ * is a broken setup, not a reason to skip. Locally they are skipped and named in the run's
+ * "skipped suites" block (test/support/requirements.ts, where `CODEX_AUTH_TEST_HIDE=chromium`
+ * also hides an installed one).
  */
-export const CHROMIUM_PATH = process.env.CODEX_AUTH_CHROMIUM?.trim() || "/usr/bin/chromium";
+export { CHROMIUM_PATH };
 
 const ARGS = [
   "--headless",
@@ -28,29 +29,12 @@ const ARGS = [
 ];
 
 export function chromiumAvailable(): boolean {
-  return existsSync(CHROMIUM_PATH);
+  return chromiumRequirement().available;
 }
 
-const CHROMIUM_REQUIREMENT: Requirement = { what: `Chromium at ${CHROMIUM_PATH}`, available: false, enable: "sudo apt-get install -y chromium" };
-
-/** `describe` when Chromium is there; else a failing test under CI, or a skip (with a message) locally. */
+/** `describe` when Chromium is there; else a failing test under CI, or a recorded skip locally. */
 export function describeWithChromium(name: string, body: () => void): void {
-  if (chromiumAvailable()) {
-    describe(name, body);
-    return;
-  }
-  const reason = `${CHROMIUM_PATH} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`;
-  if (process.env.CI) {
-    describe(name, () => {
-      it("needs Chromium", () => {
-        throw new Error(reason);
-      });
-    });
-  } else {
-    process.stderr.write(`skipping "${name}": ${reason}\n`);
-    recordSkip(name, CHROMIUM_REQUIREMENT);
-    describe.skip(name, body);
-  }
+  describeIf(chromiumRequirement(), name, body);
 }
 
 export interface Browser {

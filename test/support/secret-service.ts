@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { tempDir, type TempDir } from "./cli-process.js";
+import { secretService } from "./requirements.js";
 
 /**
  * A real Secret Service for tests: a private D-Bus session (`dbus-run-session`, Debian `dbus`)
@@ -12,6 +13,10 @@ import { tempDir, type TempDir } from "./cli-process.js";
  * `env` is what a child process needs to reach it (`DBUS_SESSION_BUS_ADDRESS`, plus the HOME and
  * XDG folders the daemon uses). `withoutSecretService(env)` is the other case Codex knows: no
  * D-Bus session at all, as on a headless Linux server.
+ *
+ * It needs Debian's dbus-daemon, dbus-bin and gnome-keyring: suites that start one go under
+ * `describeIf(secretService(), ...)` (test/support/requirements.ts), so a machine without them
+ * skips those suites with a record (and CI, which installs them, fails).
  */
 export interface SecretService {
   readonly env: Readonly<Record<string, string>>;
@@ -36,6 +41,8 @@ exec cat >/dev/null
 `;
 
 export async function startSecretService(): Promise<SecretService> {
+  const requirement = secretService();
+  if (!requirement.available) throw new Error(`cannot start a Secret Service: missing ${requirement.what}; enable with: ${requirement.enable}`);
   const home: TempDir = tempDir("codex-auth-secret-service-");
   const runtime = path.join(home.dir, "run");
   mkdirSync(runtime, { mode: 0o700 });
@@ -94,7 +101,7 @@ function readAddress(child: ChildProcess): Promise<string> {
     });
     child.on("error", (error) => {
       clearTimeout(timer);
-      reject(new Error(`dbus-run-session could not start (Debian packages dbus, gnome-keyring): ${error.message}`));
+      reject(new Error(`dbus-run-session could not start (Debian packages dbus-daemon, gnome-keyring): ${error.message}`));
     });
     child.on("close", (code) => {
       clearTimeout(timer);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
 import { runCell, runNoSecretServiceKeyringCell } from "./cells.js";
-import { Bench, CELL_MS, other, STORES, TOOLS, useBench } from "./support.js";
+import { Bench, CELL_MS, describeEachStore, other, TOOLS, useBench } from "./support.js";
 
 /**
  * The ChatGPT browser login in the same matrix as credentials.test.ts: codex-auth's CLI and Codex's
@@ -13,7 +13,7 @@ describe(`beside Codex ${CODEX_VERSION}: ChatGPT browser login in every store`, 
   let bench: Bench;
   useBench({ secretService: true, checks: "offline" }, (started) => (bench = started));
 
-  describe.concurrent.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {
+  describeEachStore((store) => {
     if (store.config === "keyring" && !store.secretService) {
       it("both tools refuse the login with the same message, and fail status alike", () => runNoSecretServiceKeyringCell(bench, "browser", store), CELL_MS);
       return;

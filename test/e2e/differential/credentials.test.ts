@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CODEX_VERSION } from "../../support/codex-reference.js";
 import { runCell, runNoSecretServiceKeyringCell } from "./cells.js";
-import { Bench, CELL_MS, other, STORES, TOOLS, type Credential, useBench } from "./support.js";
+import { Bench, CELL_MS, describeEachStore, other, TOOLS, type Credential, useBench } from "./support.js";
 
 /**
  * codex-auth beside the real Codex (the pinned binary), one CODEX_HOME and one keyring:
@@ -17,7 +17,7 @@ describe(`beside Codex ${CODEX_VERSION}: API key, PAT and device-code logins in 
   let bench: Bench;
   useBench({ secretService: true, checks: "offline" }, (started) => (bench = started));
 
-  describe.concurrent.each(STORES.map((store) => [store.name, store] as const))("store: %s", (_name, store) => {
+  describeEachStore((store) => {
     for (const credential of CREDENTIALS) {
       if (store.config === "keyring" && !store.secretService) {
         it(`${credential}: both tools refuse the login with the same message, and fail status alike`, () => runNoSecretServiceKeyringCell(bench, credential, store), CELL_MS);
