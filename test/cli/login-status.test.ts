@@ -20,8 +20,7 @@ afterAll(async () => {
  * the API key, the PAT and nobody logged in; the other cases run the same command in process
  * (`runCli`, what the bin calls: test/support/cli-in-process.ts), without a Node start-up each.
  */
-// Children talk only to the dev-server: no NODE_EXTRA_CA_CERTS bundle to parse at each start.
-const cli = useCliHarness(() => ({ ...dev.env(), NODE_EXTRA_CA_CERTS: undefined }));
+const cli = useCliHarness(() => dev.env());
 const runHere = (args: string[], env: Record<string, string> = {}) =>
   runCliInProcess(args, { env: { ...dev.env(), CODEX_HOME: cli.home, ...env }, captured: cli.captured });
 const whoamiPath = `/api/accounts${WHOAMI_PATH}`;

@@ -30,8 +30,7 @@ beforeEach(() => (home = tempDir("codex-auth-keyring-")));
 afterEach(() => home.remove());
 
 function run(args: string[], env: Record<string, string | undefined>, stdin?: string): Promise<CliResult> {
-  // No network here: no NODE_EXTRA_CA_CERTS bundle for each child to parse at start.
-  return runCodexAuth(args, { env: { CODEX_HOME: home.dir, NODE_EXTRA_CA_CERTS: undefined, ...env }, ...(stdin === undefined ? {} : { stdin }) });
+  return runCodexAuth(args, { env: { CODEX_HOME: home.dir, ...env }, ...(stdin === undefined ? {} : { stdin }) });
 }
 
 describeIf(secretService(), "with a Secret Service (gnome-keyring on a private D-Bus session)", () => {

@@ -30,8 +30,7 @@ const SEEDED_KEY = `sk-fault-seeded-${randomBytes(16).toString("hex")}`;
 const OVERSIZED: readonly [string, NetworkFault] = ["an oversized (50 MB) body", { kind: "oversized" }];
 
 let dev: DevServer;
-// Children talk only to dev-servers: no NODE_EXTRA_CA_CERTS bundle to parse at each start.
-const cli = useCliHarness(() => ({ ...dev.env(), NODE_EXTRA_CA_CERTS: undefined }));
+const cli = useCliHarness(() => dev.env());
 cli.secret(PAT);
 cli.secret(SEEDED_KEY);
 
@@ -170,7 +169,7 @@ describe("AuthAPI whoami faults: `login status` with a stored PAT (the matrix in
 
 /** A spawned app-server whose every stdout line is validated, with a stored PAT and the dev server's URLs. */
 function appServer(home: string, devServer: DevServer, env: Record<string, string> = {}): { server: RawAppServer; validator: OutboundValidator } {
-  const server = new RawAppServer({ env: { ...devServer.env(), CODEX_HOME: home, NODE_EXTRA_CA_CERTS: undefined, ...env }, config: [`chatgpt_base_url=${devServer.chatgptBaseUrl}`] });
+  const server = new RawAppServer({ env: { ...devServer.env(), CODEX_HOME: home, ...env }, config: [`chatgpt_base_url=${devServer.chatgptBaseUrl}`] });
   const validator = new OutboundValidator();
   const send = server.send.bind(server);
   server.send = (message) => {

@@ -307,7 +307,7 @@ describe("crash between write and rename: writers SIGKILLed at random moments", 
       const span = Math.max(50, Date.now() - probe);
       for (let round = 0; round < scaled(12); round++) {
         const key = secret(`sk-kill-cli-${round}-`);
-        const child = spawn(process.execPath, [CLI, "login", "--with-api-key"], { env: cleanEnv({ CODEX_HOME: home.dir, NODE_EXTRA_CA_CERTS: undefined }), stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [CLI, "login", "--with-api-key"], { env: cleanEnv({ CODEX_HOME: home.dir }), stdio: ["pipe", "pipe", "pipe"] });
         let err = "";
         child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
         const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));

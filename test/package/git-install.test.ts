@@ -1,5 +1,6 @@
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeIf, git } from "../support/requirements.js";
 import { DEADLINE_MS, npm, ok, ROOT, scratchDir, writeTree } from "./consumer.js";
 
 /**
@@ -25,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(() => scratch?.remove());
 
-describe("install from a git checkout", () => {
+describeIf(git(), "install from a git checkout", () => {
   it("prepare stays out of `npm ci` (CI builds explicitly)", async () => {
     const result = await ok(process.execPath, ["scripts/package/prepare.mjs"], { cwd: ROOT, env: { npm_command: "ci" } });
     expect(result.stderr).toContain("prepare: skipped under `npm ci`");

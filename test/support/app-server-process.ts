@@ -37,6 +37,8 @@ function launchEnv(launch: ServerLaunch, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...PATIENT_DEADLINES, CODEX_HOME: home };
   // The test runner's own credentials must not leak into the server under test.
   for (const name of ["CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL"]) delete env[name];
+  // Servers under test talk only to 127.0.0.1 over plain HTTP: no machine CA bundle to parse at start.
+  delete env.NODE_EXTRA_CA_CERTS;
   for (const [key, value] of Object.entries(launch.env ?? {})) {
     if (value === undefined) delete env[key];
     else env[key] = value;

@@ -32,6 +32,9 @@ export interface CliRun {
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...PATIENT_DEADLINES };
   for (const name of ["CODEX_HOME", "CODEX_API_KEY", "OPENAI_API_KEY", "CODEX_ACCESS_TOKEN", "CODEX_AUTHAPI_BASE_URL"]) delete env[name];
+  // The CLI under test talks only to servers on 127.0.0.1 over plain HTTP; a CA bundle set for the
+  // machine (NODE_EXTRA_CA_CERTS) would be parsed at each child's start for nothing (half its CPU).
+  delete env.NODE_EXTRA_CA_CERTS;
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;
