@@ -10,6 +10,7 @@ import { appServerArgv } from "../support/app-server-process.js";
 import { CODEX_VERSION, referenceCodexBinary } from "../support/codex-reference.js";
 import { CODEX_ACP_VERSION, ensureCodexAcp } from "../support/codex-acp.js";
 import { tempDir, type TempDir } from "../support/cli-process.js";
+import { until } from "../support/helpers.js";
 import { NdjsonPeer, serverEnv } from "../support/ndjson-peer.js";
 
 /**
@@ -198,7 +199,8 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
     expect(await status()).toEqual({ type: "chat-gpt", email: "browser@example.com" });
     expect(await pushedUntil(seen, (p) => p.kind === "account")).toMatchObject({ kind: "account", label: "ChatGPT Plus", account: { plan: "plus" } });
     seen = pushes.length;
-    const visits = readFileSync(path.join(dir.dir, "browser.log"), "utf8").trim().split("\n");
+    // The stand-in browser logs where it landed after the login has already completed: wait for it.
+    const visits = await browserVisits(dir.dir, (lines) => lines.length >= 2);
     expect(visits[0]).toBe(`${dev.issuerUrl}/oauth/authorize`);
     // codex-auth's callback took the code and sent the browser to its success page.
     expect(visits[1]).toMatch(/^followed to http:\/\/(localhost|127\.0\.0\.1):\d+\/success status 200$/);
@@ -274,7 +276,7 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
     expect(first.code, first.output).toBe(0);
     const stored = JSON.parse(readFileSync(authJson(), "utf8")) as { auth_mode?: string; tokens?: { account_id?: string } };
     expect(stored.tokens?.account_id).toBe("acct-cli");
-    const visits = readFileSync(path.join(dir.dir, "browser.log"), "utf8").trim().split("\n");
+    const visits = await browserVisits(dir.dir, (lines) => lines.at(-1)?.startsWith("followed to ") === true);
     expect(visits.at(-1)).toMatch(/^followed to http:\/\/(localhost|127\.0\.0\.1):\d+\/success status 200$/);
     const again = await run();
     expect(again.code, again.output).toBe(0);
@@ -305,6 +307,14 @@ describe(`codex-acp ${CODEX_ACP_VERSION} against codex-auth app-server`, { timeo
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/** The stand-in browser's log (URLs it opened, where it landed), once `ready` says it is complete. */
+async function browserVisits(root: string, ready: (lines: string[]) => boolean): Promise<string[]> {
+  const log = path.join(root, "browser.log");
+  const read = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
+  await until(() => ready(read()), "the stand-in browser's log");
+  return read();
 }
 
 /** `bin/codex` (codex-auth, recording the wire) and `bin/xdg-open` (the stand-in browser). */
