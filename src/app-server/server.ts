@@ -141,7 +141,9 @@ export function createAppServer(options: AppServerOptions): AppServer {
     serverRequests,
     log,
     send,
+    sendLine: (line) => writer.writeLine(line),
     whenWritable: () => writer.whenWritable(),
+    blocked: () => writer.blocked,
     concurrentMethods: CONCURRENT_METHODS,
     onBacklog(queued) {
       if (!paused && queued >= PAUSE_BACKLOG) {
