@@ -116,14 +116,17 @@ export class MessageWriter {
   /** One line already encoded by the codec (`encodeMessage`, `encodeResultLine`), newline included. */
   writeLine(line: string): void {
     if (this.#broken) return;
-    // Lines written in the same turn of the event loop leave in one write: one syscall and one
-    // stream callback per response were most of the cost of a burst. A batch that reaches the
-    // stream's high-water mark goes at once, so backpressure shows as soon as it exists.
+    // Lines written while one input chunk is handled leave in one write: one syscall and one
+    // stream callback per response were most of the cost of a burst. The batch goes once the
+    // promise jobs of that chunk have run (process.nextTick runs after them), before any timer,
+    // I/O or setImmediate work: the `initialize` answer is on the wire before anything the
+    // server starts after it (workspace routing discovery loads the HTTP stack). A batch that
+    // reaches the stream's high-water mark goes at once, so backpressure shows as soon as it exists.
     this.#pending += line;
     if (this.#pending.length >= this.#batchLimit) this.#drainPending();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#drainPending);
+      process.nextTick(this.#drainPending);
     }
   }
 
