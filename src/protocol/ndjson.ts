@@ -138,9 +138,14 @@ export class LineDecoder {
     this.#partialBytes = 0;
     let start = 0;
     for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
-      const from = text.charCodeAt(start) === BYTE_ORDER_MARK && newline > start ? start + 1 : start;
-      const to = newline > from && text.charCodeAt(newline - 1) === CARRIAGE_RETURN ? newline - 1 : newline;
-      this.#onLine(text.slice(from, to));
+      const to = newline > start && text.charCodeAt(newline - 1) === CARRIAGE_RETURN ? newline - 1 : newline;
+      if (to > start && text.charCodeAt(start) === BYTE_ORDER_MARK) {
+        // Dropped as a decode per line drops it, but its 3 bytes still count in the line's size.
+        const line = text.slice(start + 1, to);
+        this.#onLine(line, utf8ByteLength(line) + 3);
+      } else {
+        this.#onLine(text.slice(start, to));
+      }
       start = newline + 1;
     }
     return true;
