@@ -1,6 +1,7 @@
 import {
   describeJsonValue,
   describeValidationError,
+  encodeResultLine,
   experimentalDescriptor,
   isKnownMethod,
   methods,
@@ -16,6 +17,7 @@ import { describeLibraryError } from "../protocol/safe-text.js";
 import { classify, describeId, describeMethod, internalError, invalidRequest, malformedRequest, RpcError, type WireRequestId } from "./rpc.js";
 import type { ServerRequestBroker } from "./server-requests.js";
 import type { Session } from "./session.js";
+import { rememberStableResultJson, stableResultJson } from "./stable-results.js";
 import type { InboundMessage } from "./transport.js";
 
 export interface RequestContext {
@@ -39,8 +41,12 @@ export interface DispatcherOptions {
   serverRequests: ServerRequestBroker;
   log: Logger;
   send(message: object): void;
+  /** Writes one line the codec encoded (a result whose JSON is kept); without it, results go through `send`. */
+  sendLine?(line: string): void;
   /** Resolves when the output can take more (backpressure). */
   whenWritable(): Promise<void>;
+  /** False while the output can take more: the queue then moves on without waiting on `whenWritable`. */
+  blocked?(): boolean;
   /**
    * Methods that do not hold the queue while they run (backend reads that may wait on the client
    * for a token refresh). They still start only after every request that arrived before them.
@@ -52,10 +58,38 @@ export interface DispatcherOptions {
 
 type Prepared = { descriptor: MethodDescriptor; method: ClientRequestMethod; params: unknown };
 
+type QueuedRequest = { id: WireRequestId; method: string; params: unknown; hasParams: boolean };
+
 /** Client request methods, for the `unknown variant` message. */
 const CLIENT_REQUEST_METHODS = Object.values(methods as Record<string, MethodDescriptor>)
   .filter((d) => d.direction === "clientToServer" && d.kind === "request")
   .map((d) => d.method);
+
+/** The client requests by name: one Map lookup per request (a property lookup by a parsed string cost more). */
+const CLIENT_REQUESTS: ReadonlyMap<string, MethodDescriptor> = new Map(
+  Object.values(methods as Record<string, MethodDescriptor>)
+    .filter((d) => d.direction === "clientToServer" && d.kind === "request")
+    .map((d) => [d.method, d]),
+);
+
+type AfterResponse = Array<{ method: ServerNotificationMethod; params: unknown }>;
+
+/** One request's context; the notifications to send after its response are collected on first use. */
+class Context implements RequestContext {
+  after: AfterResponse | null = null;
+
+  constructor(
+    readonly id: WireRequestId,
+    readonly method: ClientRequestMethod,
+    readonly session: Session,
+  ) {}
+
+  notifyAfterResponse<M extends ServerNotificationMethod>(method: M, params: ServerNotifications[M]["params"]): void {
+    (this.after ??= []).push({ method, params });
+  }
+}
+
+const isPromise = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === "function";
 
 /**
  * Routes every inbound message. Requests are decoded against the generated method registry and
@@ -63,7 +97,7 @@ const CLIENT_REQUEST_METHODS = Object.values(methods as Record<string, MethodDes
  * server-request broker at once; client notifications are accepted and ignored.
  */
 export class Dispatcher {
-  readonly #queue: Array<() => Promise<void>> = [];
+  readonly #queue: QueuedRequest[] = [];
   #pumping = false;
   readonly #inFlight = new Set<Promise<void>>();
   #idleWaiters: Array<() => void> = [];
@@ -77,7 +111,7 @@ export class Dispatcher {
     const classified = classify(message);
     switch (classified.kind) {
       case "request":
-        this.#enqueue(() => this.#handleRequest(classified.id, classified.method, classified.params, classified.hasParams));
+        this.#enqueue(classified);
         return;
       case "notification":
         if (!(isKnownMethod(classified.method) && methods[classified.method].direction === "clientToServer")) {
@@ -110,19 +144,24 @@ export class Dispatcher {
     return this.#queue.length === 0 && !this.#pumping && this.#inFlight.size === 0;
   }
 
-  #enqueue(task: () => Promise<void>): void {
-    this.#queue.push(task);
+  #enqueue(request: QueuedRequest): void {
+    this.#queue.push(request);
     this.options.onBacklog?.(this.#queue.length);
     if (!this.#pumping) void this.#pump();
   }
 
+  /**
+   * One request at a time, in arrival order. A request answered without waiting (a refusal, a
+   * synchronous handler) costs no promise; the queue waits only on what is really pending.
+   */
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
-      for (let task = this.#queue.shift(); task; task = this.#queue.shift()) {
+      for (let request = this.#queue.shift(); request !== undefined; request = this.#queue.shift()) {
         this.options.onBacklog?.(this.#queue.length);
-        await this.options.whenWritable();
-        await task();
+        if (this.options.blocked?.() !== false) await this.options.whenWritable();
+        const pending = this.#handleRequest(request);
+        if (pending !== undefined) await pending;
       }
     } finally {
       this.#pumping = false;
@@ -134,30 +173,30 @@ export class Dispatcher {
     if (this.#isIdle()) for (const waiter of this.#idleWaiters.splice(0)) waiter();
   }
 
-  async #handleRequest(id: WireRequestId, rawMethod: string, rawParams: unknown, hasParams: boolean): Promise<void> {
+  #handleRequest({ id, method, params, hasParams }: QueuedRequest): Promise<void> | undefined {
     let prepared: Prepared;
     try {
-      prepared = this.#prepare(rawMethod, rawParams, hasParams);
+      prepared = this.#prepare(method, params, hasParams);
     } catch (error) {
       this.#respondError(id, error);
-      return;
+      return undefined;
     }
     if (this.#concurrent.has(prepared.method)) {
       // Runs beside the queue: later requests need not wait for a backend round trip.
-      const running = this.#run(id, prepared).finally(() => {
+      const running = Promise.resolve(this.#run(id, prepared)).finally(() => {
         this.#inFlight.delete(running);
         this.#checkIdle();
       });
       this.#inFlight.add(running);
-      return;
+      return undefined;
     }
-    await this.#run(id, prepared);
+    return this.#run(id, prepared);
   }
 
   /** Decodes a request like Codex: method, then params, then the handshake and experimental gates. */
   #prepare(method: string, params: unknown, hasParams: boolean): Prepared {
-    const descriptor: MethodDescriptor | undefined = isKnownMethod(method) ? methods[method] : undefined;
-    if (!descriptor || descriptor.direction !== "clientToServer" || descriptor.kind !== "request") {
+    const descriptor = CLIENT_REQUESTS.get(method);
+    if (descriptor === undefined) {
       throw malformedRequest(`unknown variant \`${method}\`, expected one of ${CLIENT_REQUEST_METHODS.map((m) => `\`${m}\``).join(", ")}`);
     }
     let decoded: unknown;
@@ -185,33 +224,51 @@ export class Dispatcher {
     return { descriptor, method: method as ClientRequestMethod, params: decoded };
   }
 
-  async #run(id: WireRequestId, { descriptor, method, params }: Prepared): Promise<void> {
-    const after: Array<{ method: ServerNotificationMethod; params: unknown }> = [];
-    const context: RequestContext = {
-      id,
-      method,
-      session: this.options.session,
-      notifyAfterResponse: (notification, notificationParams) => {
-        after.push({ method: notification, params: notificationParams });
-      },
-    };
+  /** Runs the handler; a promise only when the handler returned one. */
+  #run(id: WireRequestId, prepared: Prepared): Promise<void> | undefined {
+    const context = new Context(id, prepared.method, this.options.session);
     let result: unknown;
     try {
-      const handler = this.options.handlers[method] as RequestHandler<ClientRequestMethod>;
-      result = await handler(params as never, context);
+      const handler = this.options.handlers[prepared.method] as RequestHandler<ClientRequestMethod>;
+      result = handler(prepared.params as never, context);
     } catch (error) {
-      this.#respondError(id, error, method);
-      return;
+      this.#respondError(id, error, prepared.method);
+      return undefined;
     }
-    const validate = descriptor.validateResult;
-    if (validate && !validate(result)) {
-      const detail = describeValidationError(validate.errors, result, { maxQuoted: 0 });
-      this.options.log.error(`${method} produced an invalid result: ${detail}`);
-      this.#respondError(id, internalError(`failed to serialize response: ${detail}`));
-      return;
+    if (isPromise(result)) {
+      return Promise.resolve(result).then(
+        (value) => this.#respond(context, prepared.descriptor, value),
+        (error: unknown) => this.#respondError(id, error, prepared.method),
+      );
     }
-    this.options.send({ id, result });
-    for (const notification of after) {
+    this.#respond(context, prepared.descriptor, result);
+    return undefined;
+  }
+
+  #respond(context: Context, descriptor: MethodDescriptor, result: unknown): void {
+    const { id, method } = context;
+    const stable = stableResultJson(result);
+    if (typeof stable === "string" && this.options.sendLine) {
+      // Validated and serialized when first served.
+      this.options.sendLine(encodeResultLine(id, stable));
+    } else {
+      const validate = descriptor.validateResult;
+      if (validate && !validate(result)) {
+        const detail = describeValidationError(validate.errors, result, { maxQuoted: 0 });
+        this.options.log.error(`${method} produced an invalid result: ${detail}`);
+        this.#respondError(id, internalError(`failed to serialize response: ${detail}`));
+        return;
+      }
+      if (stable === null && this.options.sendLine) {
+        const json = JSON.stringify(result);
+        rememberStableResultJson(result as object, json);
+        this.options.sendLine(encodeResultLine(id, json));
+      } else {
+        this.options.send({ id, result });
+      }
+    }
+    if (context.after === null) return;
+    for (const notification of context.after) {
       this.options.session.notify(notification.method, notification.params as never);
     }
   }

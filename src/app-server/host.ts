@@ -16,10 +16,12 @@ export interface HostInfo {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function describeHost(env: Env = process.env): HostInfo {
-  const platform = os.platform();
+  // process.platform and process.arch are what os.platform() and os.arch() return; `node:os` is
+  // loaded (the build defers it to first use) only where os-release cannot tell the version.
+  const platform = process.platform;
   return {
     osDescription: describeOs(platform),
-    arch: ({ x64: "x86_64", arm64: "aarch64", ia32: "x86", arm: "arm" } as Record<string, string>)[os.arch()] ?? os.arch(),
+    arch: ({ x64: "x86_64", arm64: "aarch64", ia32: "x86", arm: "arm" } as Record<string, string>)[process.arch] ?? process.arch,
     terminal: describeTerminal(env),
     platformFamily: platform === "win32" ? "windows" : "unix",
     platformOs: platform === "darwin" ? "macos" : platform === "win32" ? "windows" : platform,

@@ -102,8 +102,9 @@ export function createAppServer(options: AppServerOptions): AppServer {
     usageUrl: usageUrl(options.config.chatgptBaseUrl),
   };
 
-  // Workspace routing discovery starts once the `initialize` response is on its way (setImmediate
-  // runs after the dispatcher has sent it), never holds a request, and is cancelled when serving ends.
+  // Workspace routing discovery starts once the `initialize` response has been handed to stdout
+  // (setImmediate runs after the writer's flush, which comes right after the promise jobs of the
+  // input chunk), never holds a request, and is cancelled when serving ends.
   const routingDiscovery = new AbortController();
   const startRoutingDiscovery = () => {
     if (routingDiscovery.signal.aborted) return;
@@ -141,7 +142,9 @@ export function createAppServer(options: AppServerOptions): AppServer {
     serverRequests,
     log,
     send,
+    sendLine: (line) => writer.writeLine(line),
     whenWritable: () => writer.whenWritable(),
+    blocked: () => writer.blocked,
     concurrentMethods: CONCURRENT_METHODS,
     onBacklog(queued) {
       if (!paused && queued >= PAUSE_BACKLOG) {

@@ -1,5 +1,5 @@
 import type { Writable } from "node:stream";
-import { DEFAULT_MAX_LINE_BYTES, encodeMessage, LineSplitter, parseMessageLine, type InboundMessage } from "../protocol/index.js";
+import { DEFAULT_MAX_LINE_BYTES, encodeMessage, LineDecoder, parseMessageText, type InboundMessage } from "../protocol/index.js";
 import type { Logger } from "./log.js";
 
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, parseMessageLine, type InboundMessage } from "../protocol/index.js";
@@ -17,15 +17,15 @@ export interface MessageReaderOptions {
  */
 export class MessageReader {
   readonly #input: NodeJS.ReadableStream;
-  readonly #splitter: LineSplitter;
+  readonly #splitter: LineDecoder;
   #ended = false;
 
   constructor(input: NodeJS.ReadableStream, private readonly options: MessageReaderOptions) {
     this.#input = input;
     const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.#splitter = new LineSplitter(
+    this.#splitter = new LineDecoder(
       max,
-      (line) => this.#onLine(line),
+      (line, bytes) => this.#onLine(line, bytes),
       (bytes) => options.log.warn(`ignoring a line of ${bytes} bytes: over the ${max}-byte limit`),
     );
   }
@@ -48,8 +48,8 @@ export class MessageReader {
     if (!this.#ended) this.#input.resume();
   }
 
-  #onLine(line: Uint8Array): void {
-    const parsed = parseMessageLine(line);
+  #onLine(line: string, bytes: number | undefined): void {
+    const parsed = parseMessageText(line, bytes);
     if (parsed === null) return;
     if ("ignored" in parsed) {
       this.options.log.warn(parsed.ignored);
@@ -72,6 +72,10 @@ export class MessageReader {
  */
 export class MessageWriter {
   readonly #output: NodeJS.WritableStream;
+  /** A batch this long goes at once (the stream's high-water mark, read once). */
+  readonly #batchLimit: number;
+  #pending = "";
+  #scheduled = false;
   #unflushed = 0;
   #waiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
@@ -80,6 +84,7 @@ export class MessageWriter {
 
   constructor(output: NodeJS.WritableStream, private readonly log: Logger) {
     this.#output = output;
+    this.#batchLimit = (output as Partial<Writable>).writableHighWaterMark ?? 16 * 1024;
     output.on("drain", () => {
       this.#blocked = false;
       this.#release(this.#drainWaiters.splice(0));
@@ -105,22 +110,24 @@ export class MessageWriter {
 
   write(message: object): void {
     if (this.#broken) return;
-    // Lines written in the same turn of the event loop leave in one write: one syscall and one
-    // stream callback per response were most of the cost of a burst. A batch that reaches the
-    // stream's high-water mark goes at once, so backpressure shows as soon as it exists.
-    this.#pending += encodeMessage(message);
+    this.writeLine(encodeMessage(message));
+  }
+
+  /** One line already encoded by the codec (`encodeMessage`, `encodeResultLine`), newline included. */
+  writeLine(line: string): void {
+    if (this.#broken) return;
+    // Lines written while one input chunk is handled leave in one write: one syscall and one
+    // stream callback per response were most of the cost of a burst. The batch goes once the
+    // promise jobs of that chunk have run (process.nextTick runs after them), before any timer,
+    // I/O or setImmediate work: the `initialize` answer is on the wire before anything the
+    // server starts after it (workspace routing discovery loads the HTTP stack). A batch that
+    // reaches the stream's high-water mark goes at once, so backpressure shows as soon as it exists.
+    this.#pending += line;
     if (this.#pending.length >= this.#batchLimit) this.#drainPending();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#drainPending);
+      process.nextTick(this.#drainPending);
     }
-  }
-
-  #pending = "";
-  #scheduled = false;
-
-  get #batchLimit(): number {
-    return (this.#output as Partial<Writable>).writableHighWaterMark ?? 16 * 1024;
   }
 
   readonly #drainPending = (): void => {
@@ -129,11 +136,13 @@ export class MessageWriter {
     const chunk = this.#pending;
     this.#pending = "";
     this.#unflushed++;
-    const ok = this.#output.write(chunk, () => {
-      this.#unflushed--;
-      if (this.#unflushed === 0) this.#release(this.#waiters.splice(0));
-    });
+    const ok = this.#output.write(chunk, this.#written);
     if (!ok) this.#blocked = true;
+  };
+
+  readonly #written = (): void => {
+    this.#unflushed--;
+    if (this.#unflushed === 0) this.#release(this.#waiters.splice(0));
   };
 
   whenWritable(): Promise<void> {

@@ -4,6 +4,7 @@ import type { HostInfo } from "../../src/app-server/host.js";
 import { silentLogger } from "../../src/app-server/log.js";
 import { invalidRequest } from "../../src/app-server/rpc.js";
 import { ServerRequestBroker } from "../../src/app-server/server-requests.js";
+import { StableResultCache, stableResult } from "../../src/app-server/stable-results.js";
 import { Session } from "../../src/app-server/session.js";
 
 const HOST: HostInfo = { osDescription: "Debian 12.0.0", arch: "x86_64", terminal: "xterm", platformFamily: "unix", platformOs: "linux" };
@@ -200,5 +201,77 @@ describe("Dispatcher", () => {
     dispatcher.dispatch({ id: 0, result: { accessToken: "a.b.c", chatgptAccountId: "w" } });
     await expect(pending).resolves.toEqual({ accessToken: "a.b.c", chatgptAccountId: "w" });
     expect(await run({ id: null, method: "account/read", params: {} }, { id: 1.5, method: "account/read" }, { method: 3 }, {}, { method: "initialized" })).toEqual([]);
+  });
+});
+
+describe("stable results", () => {
+  /** A dispatcher that writes results as lines, as the server's does. */
+  function lineSetup(read: RequestHandlers["account/read"]) {
+    const lines: string[] = [];
+    const send = (message: object) => lines.push(`${JSON.stringify(message)}\n`);
+    const session = new Session({ version: "9.9.9", codexVersion: "0.169.0", codexHome: "/h", host: HOST, log: silentLogger, send });
+    const errors: string[] = [];
+    const dispatcher = new Dispatcher({
+      session,
+      handlers: {
+        initialize: (params, context) => context.session.initialize(params),
+        getAuthStatus: unexpected,
+        "account/read": read,
+        "account/login/start": unexpected,
+        "account/login/cancel": unexpected,
+        "account/logout": unexpected,
+        "account/rateLimits/read": unexpected,
+        "config/read": unexpected,
+      },
+      serverRequests: new ServerRequestBroker({ send, log: silentLogger, timeoutMs: 1000 }),
+      log: { warn: () => {}, error: (m) => errors.push(m) },
+      send,
+      sendLine: (line) => lines.push(line),
+      whenWritable: () => Promise.resolve(),
+      blocked: () => false,
+    });
+    const run = async (...messages: Array<Record<string, unknown>>) => {
+      for (const message of messages) dispatcher.dispatch(message);
+      await dispatcher.idle();
+      return lines.splice(0);
+    };
+    return { run, errors };
+  }
+
+  it("serves one frozen result per key, and a new one when a value it is built from changes", () => {
+    let builds = 0;
+    const cache = new StableResultCache((mode: string | null, email: string | null) => {
+      builds++;
+      return { account: mode === null ? null : { type: mode, email }, requiresOpenaiAuth: true };
+    });
+    const first = cache.get("chatgpt", "a@example.com");
+    expect(cache.get("chatgpt", "a@example.com")).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.account)).toBe(true);
+    const changed = cache.get("chatgpt", "b@example.com");
+    expect(changed).not.toBe(first);
+    expect(changed.account).toEqual({ type: "chatgpt", email: "b@example.com" });
+    expect(cache.get(null, null).account).toBeNull();
+    expect(builds).toBe(3);
+  });
+
+  it("writes a stable result as encodeMessage would, with each request's own id", async () => {
+    const result = stableResult({ account: { type: "chatgpt" as const, email: "é@example.com", planType: "plus" as const }, userId: "u", requiresOpenaiAuth: true, workspaceRouting: null });
+    const { run } = lineSetup(() => result);
+    await run(init());
+    expect(await run({ id: 2, method: "account/read", params: {} }, { id: "x", method: "account/read", params: {} }, { id: 3, method: "account/read", params: { refreshToken: false } })).toEqual(
+      [2, "x", 3].map((id) => `${JSON.stringify({ id, result })}\n`),
+    );
+  });
+
+  it("validates a stable result until one passes: an invalid one is refused every time", async () => {
+    const invalid = stableResult({ account: { type: "nope" }, requiresOpenaiAuth: true } as never);
+    const { run, errors } = lineSetup(() => invalid);
+    await run(init());
+    const answers = await run({ id: 2, method: "account/read", params: {} }, { id: 3, method: "account/read", params: {} });
+    expect(answers.map((line) => JSON.parse(line) as { id: number; error?: { code: number } })).toMatchObject([
+      { id: 2, error: { code: -32603 } },
+      { id: 3, error: { code: -32603 } },
+    ]);
+    expect(errors).toHaveLength(2);
   });
 });

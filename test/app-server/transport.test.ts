@@ -95,6 +95,23 @@ describe("MessageWriter", () => {
     expect(chunks.join("")).toBe('{"id":1,"result":{}}\n{"method":"account/updated","params":{"authMode":null,"planType":null}}\n');
   });
 
+  it("hands the lines of one turn to the stream in one write, before setImmediate work runs", async () => {
+    const chunks: string[] = [];
+    const output = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString());
+        callback();
+      },
+    });
+    const writer = new MessageWriter(output, recordingLogger());
+    const seenByImmediate = new Promise<string[]>((resolve) => setImmediate(() => resolve([...chunks])));
+    await Promise.resolve();
+    writer.write({ id: 1, result: {} });
+    writer.writeLine('{"id":2,"result":{}}\n');
+    expect(chunks).toEqual([]);
+    expect(await seenByImmediate).toEqual(['{"id":1,"result":{}}\n{"id":2,"result":{}}\n']);
+  });
+
   it("reports backpressure and releases waiters on drain", async () => {
     let release: (() => void) | null = null;
     const output = new Writable({
