@@ -48,6 +48,25 @@ export class LineSplitter {
     if (this.#buffered > 0 || this.#discarding) this.#finishLine();
   }
 
+  /** The start of an unfinished line, buffered (empty while an over-cap line is being discarded). */
+  get pending(): readonly Uint8Array[] {
+    return this.#chunks;
+  }
+
+  get pendingBytes(): number {
+    return this.#buffered;
+  }
+
+  get discarding(): boolean {
+    return this.#discarding;
+  }
+
+  /** Forgets the buffered start of a line that the caller has taken (LineDecoder's text path). */
+  dropPending(): void {
+    this.#chunks = [];
+    this.#buffered = 0;
+  }
+
   #append(part: Uint8Array): void {
     if (part.length === 0) return;
     if (this.#discarding) {
@@ -93,49 +112,45 @@ export class LineSplitter {
  * start on one and end on the other.
  */
 export class LineDecoder {
-  /** Bytes of the unfinished last line (never more than the cap is kept). */
-  #partial: Uint8Array[] = [];
-  #partialBytes = 0;
-  #discarding = false;
-  #discardedBytes = 0;
+  /** The byte path, and the unfinished last line whichever path the next chunk takes. */
+  readonly #bytes: LineSplitter;
   readonly #maxLineBytes: number;
   readonly #onLine: (text: string, bytes?: number) => void;
-  readonly #onOversized: (bytes: number) => void;
   /** A BOM is stripped per line (as a decode per line does), so the region decoder keeps them all. */
   readonly #regionDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   constructor(maxLineBytes: number, onLine: (text: string, bytes?: number) => void, onOversized: (bytes: number) => void) {
     this.#maxLineBytes = maxLineBytes;
     this.#onLine = onLine;
-    this.#onOversized = onOversized;
+    this.#bytes = new LineSplitter(maxLineBytes, (line) => onLine(utf8.decode(line), line.length), onOversized);
   }
 
   push(chunk: Uint8Array): void {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last < 0) {
-      this.#append(chunk);
+      this.#bytes.push(chunk);
       return;
     }
     const lines = chunk.subarray(0, last + 1);
-    // No line ending in this chunk is longer than `#partialBytes + last` bytes.
-    const decoded = !this.#discarding && this.#partialBytes + last <= this.#maxLineBytes && this.#decodeLines(lines);
-    if (!decoded) this.#splitBytes(lines);
-    this.#append(chunk.subarray(last + 1));
+    // No line ending in this chunk is longer than `pendingBytes + last` bytes.
+    const decoded = !this.#bytes.discarding && this.#bytes.pendingBytes + last <= this.#maxLineBytes && this.#decodeLines(lines);
+    if (!decoded) this.#bytes.push(lines);
+    this.#bytes.push(chunk.subarray(last + 1));
   }
 
   /** End of input: a last line without a trailing newline still counts. */
   end(): void {
-    if (this.#partialBytes > 0 || this.#discarding) this.#finishLine();
+    this.#bytes.end();
   }
 
   /** The text path; false (nothing consumed) when the text would not tell each line's size. */
   #decodeLines(lines: Uint8Array): boolean {
-    const region = this.#partialBytes === 0 ? lines : concat([...this.#partial, lines], this.#partialBytes + lines.length);
+    const pendingBytes = this.#bytes.pendingBytes;
+    const region = pendingBytes === 0 ? lines : concat([...this.#bytes.pending, lines], pendingBytes + lines.length);
     const text = this.#regionDecoder.decode(region);
     // A replacement character made from fewer than 3 bytes changes the size: take the byte path.
     if (text.indexOf("\uFFFD") >= 0 && utf8ByteLength(text) !== region.length) return false;
-    this.#partial = [];
-    this.#partialBytes = 0;
+    this.#bytes.dropPending();
     let start = 0;
     for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
       const to = newline > start && text.charCodeAt(newline - 1) === CARRIAGE_RETURN ? newline - 1 : newline;
@@ -149,51 +164,6 @@ export class LineDecoder {
       start = newline + 1;
     }
     return true;
-  }
-
-  /** The byte path, for regions near the cap or with invalid UTF-8. */
-  #splitBytes(region: Uint8Array): void {
-    let start = 0;
-    while (start < region.length) {
-      const newline = region.indexOf(NEWLINE, start);
-      const end = newline < 0 ? region.length : newline;
-      this.#append(region.subarray(start, end));
-      if (newline < 0) return;
-      this.#finishLine();
-      start = newline + 1;
-    }
-  }
-
-  #append(part: Uint8Array): void {
-    if (part.length === 0) return;
-    if (this.#discarding) {
-      this.#discardedBytes += part.length;
-      return;
-    }
-    if (this.#partialBytes + part.length > this.#maxLineBytes) {
-      this.#discarding = true;
-      this.#discardedBytes = this.#partialBytes + part.length;
-      this.#partial = [];
-      this.#partialBytes = 0;
-      return;
-    }
-    this.#partial.push(part);
-    this.#partialBytes += part.length;
-  }
-
-  #finishLine(): void {
-    if (this.#discarding) {
-      const bytes = this.#discardedBytes;
-      this.#discarding = false;
-      this.#discardedBytes = 0;
-      this.#onOversized(bytes);
-      return;
-    }
-    let line = this.#partial.length === 1 ? this.#partial[0]! : concat(this.#partial, this.#partialBytes);
-    this.#partial = [];
-    this.#partialBytes = 0;
-    if (line.length > 0 && line[line.length - 1] === CARRIAGE_RETURN) line = line.subarray(0, line.length - 1);
-    this.#onLine(utf8.decode(line), line.length);
   }
 }
 
