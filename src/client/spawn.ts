@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppServerClosedError, AppServerSpawnError } from "./errors.js";
-import type { NodeReadableLike, NodeWritableLike } from "./streams.js";
+import { emittingInput, type NodeReadableLike, type NodeWritableLike } from "./streams.js";
 
 export interface SpawnServerOptions {
   /** The server's environment (default: this process's). */
@@ -85,22 +85,11 @@ export function spawnServerProcess(command: string, args: readonly string[], opt
     });
   });
 
-  const listeners = new Map<string, Array<(...args: any[]) => void>>();
-  const emit = (event: string, ...values: unknown[]) => {
-    for (const listener of listeners.get(event) ?? []) listener(...values);
-  };
+  const { input, emit } = emittingInput();
   child.stdout!.on("data", (chunk: Buffer) => emit("data", chunk));
   void exited.then((status) => {
     emit("error", status.error ?? new AppServerClosedError(describeExit(status.code, status.signal), { exitCode: status.code, signal: status.signal }));
   });
-  const input: NodeReadableLike = {
-    on(event, listener) {
-      const list = listeners.get(event) ?? [];
-      list.push(listener);
-      listeners.set(event, list);
-      return input;
-    },
-  };
   const stdin = child.stdin!;
   const output: NodeWritableLike = {
     write(chunk, callback) {

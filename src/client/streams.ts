@@ -124,24 +124,13 @@ export interface MessagePortLike {
  * message: a string (one line's text) or a structured-cloned object. We post strings.
  */
 export function messagePortStreams(port: MessagePortLike): { input: NodeReadableLike; output: NodeWritableLike } {
-  const listeners = new Map<string, Array<(...args: any[]) => void>>();
-  const emit = (event: string, ...args: unknown[]) => {
-    for (const listener of listeners.get(event) ?? []) listener(...args);
-  };
+  const { input, emit } = emittingInput();
   port.addEventListener("message", (event) => {
     const data = event.data;
     if (typeof data === "string") emit("data", `${data}\n`);
     else if (typeof data === "object" && data !== null) emit("data", encodeMessage(data));
   });
   port.start?.();
-  const input: NodeReadableLike = {
-    on(event, listener) {
-      const list = listeners.get(event) ?? [];
-      list.push(listener);
-      listeners.set(event, list);
-      return input;
-    },
-  };
   const output: NodeWritableLike = {
     write(chunk, callback) {
       try {
@@ -159,4 +148,21 @@ export function messagePortStreams(port: MessagePortLike): { input: NodeReadable
     },
   };
   return { input, output };
+}
+
+/** A readable the client can subscribe to (`on("data" | "error" | ...)`), fed by `emit`. */
+export function emittingInput(): { input: NodeReadableLike; emit: (event: string, ...args: unknown[]) => void } {
+  const listeners = new Map<string, Array<(...args: any[]) => void>>();
+  const input: NodeReadableLike = {
+    on(event, listener) {
+      const list = listeners.get(event) ?? [];
+      list.push(listener);
+      listeners.set(event, list);
+      return input;
+    },
+  };
+  const emit = (event: string, ...args: unknown[]) => {
+    for (const listener of listeners.get(event) ?? []) listener(...args);
+  };
+  return { input, emit };
 }
