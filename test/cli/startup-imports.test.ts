@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -9,6 +8,7 @@ import { startDevServer } from "../../src/dev-server/index.js";
 import { CLI, DIST, ROOT } from "../support/build.js";
 import { cleanEnv, tempDir } from "../support/cli-process.js";
 import { useCliHarness } from "../support/cli-harness.js";
+import { run } from "../support/run.js";
 
 /**
  * Start-up discipline, checked deterministically (speed itself lives in `npm run bench`).
@@ -51,14 +51,9 @@ async function recordImports(dir: string, args: string[], env: Record<string, st
   writeFileSync(hooks, HOOKS);
   writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});`);
   writeFileSync(log, "");
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", pathToFileURL(register).href, COMPILED_CLI, ...args], {
-      cwd: ROOT,
-      env: cleanEnv({ CODEX_HOME: cli.home, CODEX_AUTH_IMPORT_LOG: log, ...env }),
-      stdio: ["ignore", "ignore", "ignore"],
-    });
-    child.on("error", reject);
-    child.on("close", resolve);
+  const { code } = await run(process.execPath, ["--import", pathToFileURL(register).href, COMPILED_CLI, ...args], {
+    cwd: ROOT,
+    env: cleanEnv({ CODEX_HOME: cli.home, CODEX_AUTH_IMPORT_LOG: log, ...env }),
   });
   expect(code).toBe(0);
   return [...new Set(readFileSync(log, "utf8").split("\n").filter(Boolean))].map((url) => url.replace(pathToFileURL(ROOT).href + "/", ""));
@@ -123,14 +118,9 @@ async function bundleLoads(args: string[], env: Record<string, string> = {}): Pr
     const recorder = path.join(scratch.dir, "recorder.cjs");
     const log = path.join(scratch.dir, "loads.json");
     writeFileSync(recorder, RECORDER);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--require", recorder, CLI, ...args], {
-        cwd: ROOT,
-        env: cleanEnv({ CODEX_HOME: cli.home, CODEX_AUTH_LOAD_LOG: log, ...env }),
-        stdio: ["ignore", "ignore", "ignore"],
-      });
-      child.on("error", reject);
-      child.on("close", resolve);
+    const { code } = await run(process.execPath, ["--require", recorder, CLI, ...args], {
+      cwd: ROOT,
+      env: cleanEnv({ CODEX_HOME: cli.home, CODEX_AUTH_LOAD_LOG: log, ...env }),
     });
     expect(code).toBe(0);
     const loads = JSON.parse(readFileSync(log, "utf8")) as { files: string[]; builtins: string[] };
@@ -173,14 +163,8 @@ describe("the shipped bin (one bundle per command)", () => {
       const cache = path.join(copy.dir, "bin/commands/login-status.cjs") + CODE_CACHE_SUFFIX;
       for (const damage of [() => writeFileSync(cache, "not a V8 code cache"), () => rmSync(cache)]) {
         damage();
-        const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, [path.join(copy.dir, "bin/codex-auth.cjs"), "login", "status"], { env: cleanEnv({ CODEX_HOME: cli.home }), stdio: ["ignore", "ignore", "pipe"] });
-          let stderr = "";
-          child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-          child.on("error", reject);
-          child.on("close", (code) => resolve({ code, stderr }));
-        });
-        cli.captured.add("login status with a damaged code cache", stderr);
+        const { code, stdout, stderr } = await run(process.execPath, [path.join(copy.dir, "bin/codex-auth.cjs"), "login", "status"], { env: cleanEnv({ CODEX_HOME: cli.home }) });
+        cli.captured.add("login status with a damaged code cache", stdout + stderr);
         expect(stderr).toContain("API key configured");
         expect(code).toBe(0);
       }
