@@ -23,11 +23,17 @@ function wrap(source) {
 }
 
 function requireBundle(file) {
-  const Module = require.main ? require.main.constructor : require("node:module");
-  const loaded = Module._cache[file];
-  if (loaded) return loaded.exports;
+  const loaded = moduleClass()._cache[file];
+  return loaded ? loaded.exports : loadBundle(file, readCodeCache(file)).exports;
+}
 
-  const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData: readCodeCache(file) });
+/**
+ * Compiles and runs a bundle as a registered CommonJS module; the Script is returned so that the
+ * build (scripts/build/code-cache.mjs) can write its cache after a training run.
+ */
+function loadBundle(file, cachedData) {
+  const Module = moduleClass();
+  const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData });
   const bundle = new Module(file, require.main);
   bundle.filename = file;
   bundle.paths = Module._nodeModulePaths(path.dirname(file));
@@ -40,7 +46,11 @@ function requireBundle(file) {
     throw error;
   }
   bundle.loaded = true;
-  return bundle.exports;
+  return { exports: bundle.exports, script };
+}
+
+function moduleClass() {
+  return require.main ? require.main.constructor : require("node:module");
 }
 
 function readCodeCache(file) {
@@ -51,4 +61,4 @@ function readCodeCache(file) {
   }
 }
 
-module.exports = { requireBundle, wrap, CODE_CACHE_SUFFIX };
+module.exports = { requireBundle, loadBundle, wrap, CODE_CACHE_SUFFIX };

@@ -1,23 +1,20 @@
 // node scripts/build/code-cache.mjs <bundle.cjs> <command>: writes <bundle.cjs>.v8cache, the V8
 // code cache that scripts/build/bundle-loader.cjs compiles the bundle from (run by scripts/build.mjs).
 //
-// The bundle is compiled exactly as the loader compiles it, its modules are initialised, and the
+// The bundle is compiled by the loader itself (without a cache), its modules are initialised, and the
 // command's everyday path is run once against a scratch CODEX_HOME, so the cache holds the
 // functions a real run compiles, not only the top level.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
-import { Script } from "node:vm";
 
-const { wrap, CODE_CACHE_SUFFIX } = createRequire(import.meta.url)("./bundle-loader.cjs");
+const { loadBundle, CODE_CACHE_SUFFIX } = createRequire(import.meta.url)("./bundle-loader.cjs");
 
 const [bundle, command] = process.argv.slice(2);
 const file = path.resolve(bundle);
-const script = new Script(wrap(readFileSync(file, "utf8")), { filename: file });
-const module = { exports: {} };
-script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+const { exports, script } = loadBundle(file, undefined);
 
 /** Runs that exercise what users run most, in-process, against a scratch API-key login, writing nowhere. */
 const TRAINING = {
@@ -52,5 +49,5 @@ async function withApiKeyHome(run) {
   }
 }
 
-await TRAINING[command]?.(module.exports);
+await TRAINING[command]?.(exports);
 writeFileSync(file + CODE_CACHE_SUFFIX, script.createCachedData());
