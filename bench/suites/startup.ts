@@ -23,12 +23,10 @@ interface Command {
   file: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  /** The baseline this command is compared with; none for a baseline itself. */
+  against?: Command;
   /** The row that carries the target. */
   target?: boolean;
-  /** This command is the baseline of the rows measured without NODE_EXTRA_CA_CERTS. */
-  baselineOf?: "without";
-  /** Compared with that baseline instead of the first row's. */
-  against?: "without";
 }
 
 export async function benchStartup(options: { runs?: number; cli?: string } = {}): Promise<BenchRow[]> {
@@ -43,22 +41,27 @@ export async function benchStartup(options: { runs?: number; cli?: string } = {}
     const base = { ...process.env, CODEX_API_KEY: "", CODEX_ACCESS_TOKEN: "" };
     const node = process.execPath;
     const withoutCaCerts = process.env.NODE_EXTRA_CA_CERTS ? { ...base, NODE_EXTRA_CA_CERTS: undefined } : undefined;
+    const bareNode: Command = { name: "node -e 0", file: node, args: ["-e", "0"], env: base };
     const commands: Command[] = [
-      { name: "node -e 0", file: node, args: ["-e", "0"], env: base },
-      { name: "codex-auth login status (API key)", file: node, args: [cli, "login", "status"], env: { ...base, CODEX_HOME: apiKeyHome }, target: true },
-      { name: "codex-auth login status (PAT, live whoami)", file: node, args: [cli, "login", "status"], env: { ...base, CODEX_HOME: patHome, ...dev.env() } },
+      bareNode,
+      { name: "codex-auth login status (API key)", file: node, args: [cli, "login", "status"], env: { ...base, CODEX_HOME: apiKeyHome }, against: bareNode, target: true },
+      { name: "codex-auth login status (PAT, live whoami)", file: node, args: [cli, "login", "status"], env: { ...base, CODEX_HOME: patHome, ...dev.env() }, against: bareNode },
     ];
     if (withoutCaCerts) {
-      commands.push(
-        { name: "node -e 0 (without NODE_EXTRA_CA_CERTS)", file: node, args: ["-e", "0"], env: withoutCaCerts, baselineOf: "without" },
-        { name: "codex-auth login status (API key, without NODE_EXTRA_CA_CERTS)", file: node, args: [cli, "login", "status"], env: { ...withoutCaCerts, CODEX_HOME: apiKeyHome }, against: "without" },
-      );
+      const bareNodeWithout: Command = { name: "node -e 0 (without NODE_EXTRA_CA_CERTS)", file: node, args: ["-e", "0"], env: withoutCaCerts };
+      commands.push(bareNodeWithout, {
+        name: "codex-auth login status (API key, without NODE_EXTRA_CA_CERTS)",
+        file: node,
+        args: [cli, "login", "status"],
+        env: { ...withoutCaCerts, CODEX_HOME: apiKeyHome },
+        against: bareNodeWithout,
+      });
     }
     try {
       const reference = referenceCodex();
       commands.push(
-        { name: `${reference.label} login status (API key)`, file: reference.binary, args: ["login", "status"], env: { ...base, CODEX_HOME: apiKeyHome } },
-        { name: `${reference.label} login status (PAT, live whoami)`, file: reference.binary, args: ["login", "status"], env: { ...base, CODEX_HOME: patHome, ...dev.env() } },
+        { name: `${reference.label} login status (API key)`, file: reference.binary, args: ["login", "status"], env: { ...base, CODEX_HOME: apiKeyHome }, against: bareNode },
+        { name: `${reference.label} login status (PAT, live whoami)`, file: reference.binary, args: ["login", "status"], env: { ...base, CODEX_HOME: patHome, ...dev.env() }, against: bareNode },
       );
     } catch (error) {
       rows.push({ suite: "startup", name: "reference Codex login status", value: null, unit: "", note: `not measured: ${(error as Error).message.split("\n")[0]}` });
@@ -71,18 +74,18 @@ export async function benchStartup(options: { runs?: number; cli?: string } = {}
         if (round >= 0) samples[index]!.push(ms);
       }
     }
-    const baselines = { with: median(samples[0]!), without: median(samples[commands.findIndex((command) => command.baselineOf === "without")] ?? []) };
-    const measured = commands.map((command, index): BenchRow => {
-      const ms = median(samples[index]!);
-      const baseline = command.against === "without" ? baselines.without : baselines.with;
+    const medians = new Map(commands.map((command, index) => [command, median(samples[index]!)]));
+    const measured = commands.map((command): BenchRow => {
+      const ms = medians.get(command)!;
+      if (!command.against) return { suite: "startup", name: command.name, value: Math.round(ms), unit: "ms", note: `baseline, median of ${runs} interleaved runs` };
+      const baseline = medians.get(command.against)!;
       const ratio = ratioOf(ms, baseline);
-      if (index === 0 || command.baselineOf) return { suite: "startup", name: command.name, value: Math.round(ms), unit: "ms", note: `baseline, median of ${runs} interleaved runs` };
       return {
         suite: "startup",
         name: command.name,
         value: Math.round(ms),
         unit: "ms",
-        baseline: `${commands[command.against === "without" ? commands.findIndex((other) => other.baselineOf === "without") : 0]!.name}: ${Math.round(baseline)} ms`,
+        baseline: `${command.against.name}: ${Math.round(baseline)} ms`,
         ratio,
         ...(command.target ? { target: `≤ ${STARTUP_RATIO_TARGET}× node -e 0`, met: ratio <= STARTUP_RATIO_TARGET } : {}),
         note: `median of ${runs}`,
